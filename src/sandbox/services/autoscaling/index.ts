@@ -1,0 +1,7 @@
+import type { QueryHandlers, SandboxContext } from "../../context.js";
+
+export const autoscalingHandlers: QueryHandlers = {};
+
+export function startAutoScaling(_ctx: SandboxContext): () => void {
+  return () => {};
+}

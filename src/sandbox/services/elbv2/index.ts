@@ -1,0 +1,3 @@
+import type { QueryHandlers } from "../../context.js";
+
+export const elbv2Handlers: QueryHandlers = {};
