@@ -1,0 +1,90 @@
+/**
+ * AWS SDK v3 clients, built once per region/endpoint/profile and shared by every adapter.
+ * Credentials come from the SDK's default chain (or `profile`); `endpoint` (or the SDK's own
+ * AWS_ENDPOINT_URL) points every client at another endpoint such as the sandbox.
+ * A middleware counts calls by operation, for the API-call budget benchmarks and `--verbose`.
+ */
+import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import { EC2Client } from "@aws-sdk/client-ec2";
+import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { S3Client } from "@aws-sdk/client-s3";
+
+export interface ClientOptions {
+  region?: string;
+  /** e.g. the sandbox's `http://127.0.0.1:4566` */
+  endpoint?: string;
+  profile?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** SDK-level attempts per call (default 3); switchyard adds its own jittered retries on top */
+  maxAttempts?: number;
+}
+
+export interface Clients {
+  readonly autoscaling: AutoScalingClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly ec2: EC2Client;
+  readonly s3: S3Client;
+  readonly region: string;
+  /** calls made so far, by `Service:Operation` (attempts included) */
+  readonly calls: Map<string, number>;
+  destroy(): void;
+}
+
+interface CountableClient {
+  middlewareStack: {
+    add(
+      middleware: (
+        next: (args: unknown) => Promise<unknown>,
+        context: { commandName?: string },
+      ) => (args: unknown) => Promise<unknown>,
+      options: { step: "finalizeRequest"; name: string },
+    ): void;
+  };
+}
+
+export function createClients(options: ClientOptions = {}): Clients {
+  const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL;
+  const region =
+    options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
+  const sandboxed = endpoint !== undefined && /^http:\/\/(127\.|localhost|\[::1\])/.test(endpoint);
+  const config = {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+    ...(options.credentials
+      ? { credentials: options.credentials }
+      : sandboxed && !process.env.AWS_ACCESS_KEY_ID && !options.profile
+        ? { credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } }
+        : {}),
+    maxAttempts: options.maxAttempts ?? 3,
+  };
+  const calls = new Map<string, number>();
+  const autoscaling = new AutoScalingClient(config);
+  const elbv2 = new ElasticLoadBalancingV2Client(config);
+  const ec2 = new EC2Client(config);
+  const s3 = new S3Client({ ...config, forcePathStyle: endpoint !== undefined });
+  const count = (service: string, client: CountableClient) =>
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const key = `${service}:${(context.commandName ?? "Unknown").replace(/Command$/, "")}`;
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        return next(args);
+      },
+      { step: "finalizeRequest", name: "switchyardCallCounter" },
+    );
+  count("autoscaling", autoscaling as unknown as CountableClient);
+  count("elbv2", elbv2 as unknown as CountableClient);
+  count("ec2", ec2 as unknown as CountableClient);
+  count("s3", s3 as unknown as CountableClient);
+  return {
+    autoscaling,
+    elbv2,
+    ec2,
+    s3,
+    region,
+    calls,
+    destroy() {
+      for (const c of [autoscaling, elbv2, ec2, s3]) c.destroy();
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/** EC2 operations switchyard uses: images, subnets, security groups and launch templates. */
+import {
+  CreateLaunchTemplateCommand,
+  DeleteLaunchTemplateCommand,
+  DescribeImagesCommand,
+  DescribeLaunchTemplatesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+} from "@aws-sdk/client-ec2";
+import { type CallOptions, call, errorName } from "./call.js";
+import type { Clients } from "./clients.js";
+
+/** Resolves an AMI id, or an image name (newest match), to an available image id. */
+export async function findImage(
+  clients: Clients,
+  idOrName: string,
+  options: CallOptions = {},
+): Promise<{ imageId: string; name: string } | undefined> {
+  try {
+    const byId = /^ami-[0-9a-z]+$/.test(idOrName);
+    const out = await call(
+      () =>
+        clients.ec2.send(
+          new DescribeImagesCommand(
+            byId
+              ? { ImageIds: [idOrName] }
+              : { Filters: [{ Name: "name", Values: [idOrName] }], Owners: ["self"] },
+          ),
+        ),
+      options,
+    );
+    const images = [...(out.Images ?? [])].sort((a, b) =>
+      (b.CreationDate ?? "").localeCompare(a.CreationDate ?? ""),
+    );
+    const image = images[0];
+    return image?.ImageId ? { imageId: image.ImageId, name: image.Name ?? "" } : undefined;
+  } catch (error) {
+    const name = errorName(error) ?? "";
+    if (name.startsWith("InvalidAMIID")) return undefined;
+    throw error;
+  }
+}
+
+/** Subnet ids that exist, with their VPC; missing ones are left out. */
+export async function describeSubnets(
+  clients: Clients,
+  ids: string[],
+  options: CallOptions = {},
+): Promise<Array<{ subnetId: string; vpcId: string; zone: string }>> {
+  try {
+    const out = await call(
+      () => clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: ids })),
+      options,
+    );
+    return (out.Subnets ?? []).map((s) => ({
+      subnetId: s.SubnetId ?? "",
+      vpcId: s.VpcId ?? "",
+      zone: s.AvailabilityZone ?? "",
+    }));
+  } catch (error) {
+    if (errorName(error) === "InvalidSubnetID.NotFound") return [];
+    throw error;
+  }
+}
+
+export async function describeSecurityGroups(
+  clients: Clients,
+  ids: string[],
+  options: CallOptions = {},
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  try {
+    const out = await call(
+      () => clients.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids })),
+      options,
+    );
+    return (out.SecurityGroups ?? []).map((g) => g.GroupId ?? "");
+  } catch (error) {
+    if (errorName(error) === "InvalidGroup.NotFound") return [];
+    throw error;
+  }
+}
+
+export async function findLaunchTemplateId(
+  clients: Clients,
+  name: string,
+  options: CallOptions = {},
+): Promise<string | undefined> {
+  try {
+    const out = await call(
+      () => clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] })),
+      options,
+    );
+    return out.LaunchTemplates?.[0]?.LaunchTemplateId;
+  } catch (error) {
+    const n = errorName(error) ?? "";
+    if (n.startsWith("InvalidLaunchTemplateName") || n.startsWith("InvalidLaunchTemplateId")) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export interface LaunchTemplateSpec {
+  name: string;
+  imageId: string;
+  instanceType: string;
+  securityGroupIds: string[];
+  instanceProfile?: string;
+  userDataBase64: string;
+  tags: Record<string, string>;
+}
+
+export async function createLaunchTemplate(
+  clients: Clients,
+  spec: LaunchTemplateSpec,
+  options: CallOptions = {},
+): Promise<string> {
+  try {
+    const out = await call(
+      () =>
+        clients.ec2.send(
+          new CreateLaunchTemplateCommand({
+            LaunchTemplateName: spec.name,
+            LaunchTemplateData: {
+              ImageId: spec.imageId,
+              InstanceType: spec.instanceType as never,
+              SecurityGroupIds: spec.securityGroupIds,
+              UserData: spec.userDataBase64,
+              ...(spec.instanceProfile
+                ? { IamInstanceProfile: { Name: spec.instanceProfile } }
+                : {}),
+            },
+            TagSpecifications: [
+              {
+                ResourceType: "launch-template",
+                Tags: Object.entries(spec.tags).map(([Key, Value]) => ({ Key, Value })),
+              },
+            ],
+          }),
+        ),
+      options,
+    );
+    return out.LaunchTemplate?.LaunchTemplateId ?? "";
+  } catch (error) {
+    if (errorName(error) === "InvalidLaunchTemplateName.AlreadyExistsException") {
+      const id = await findLaunchTemplateId(clients, spec.name, options);
+      if (id) return id;
+    }
+    throw error;
+  }
+}
+
+export async function deleteLaunchTemplate(
+  clients: Clients,
+  id: string,
+  options: CallOptions = {},
+): Promise<void> {
+  try {
+    await call(
+      () => clients.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })),
+      options,
+    );
+  } catch (error) {
+    const n = errorName(error) ?? "";
+    if (!n.startsWith("InvalidLaunchTemplateId")) throw error;
+  }
+}

@@ -1,0 +1,349 @@
+/** ELBv2 operations switchyard uses, in domain terms: traffic (a listener's or rule's forward action), target groups, target health. */
+import {
+  type Action,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+  DeleteRuleCommand,
+  DeleteTargetGroupCommand,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  ModifyTargetGroupAttributesCommand,
+  type Rule,
+  type Tag,
+} from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { TargetHealthCounts, Weighted } from "../core/swap-model.js";
+import { type CallOptions, call, errorName } from "./call.js";
+import type { Clients } from "./clients.js";
+
+/** Where a service's traffic is shifted: a listener's default action, or one rule's action. */
+export interface TrafficTarget {
+  listenerArn: string;
+  ruleArn?: string;
+}
+
+export interface ObservedTraffic {
+  actions: Action[];
+  targetGroups: Weighted[];
+  stickiness: { enabled: boolean; durationSeconds: number };
+  forwarding: boolean;
+  loadBalancerArn: string;
+}
+
+/** The forward action of a listener (or rule), or `undefined` when it does not exist. */
+export async function describeTraffic(
+  clients: Clients,
+  target: TrafficTarget,
+  options: CallOptions = {},
+): Promise<ObservedTraffic | undefined> {
+  try {
+    const out = await call(
+      () =>
+        clients.elbv2.send(new DescribeListenersCommand({ ListenerArns: [target.listenerArn] })),
+      options,
+    );
+    const listener = out.Listeners?.[0];
+    if (!listener) return undefined;
+    let actions = listener.DefaultActions ?? [];
+    if (target.ruleArn) {
+      const rules = await call(
+        () => clients.elbv2.send(new DescribeRulesCommand({ RuleArns: [target.ruleArn!] })),
+        options,
+      );
+      actions = rules.Rules?.[0]?.Actions ?? [];
+    }
+    return { ...readForward(actions), actions, loadBalancerArn: listener.LoadBalancerArn ?? "" };
+  } catch (error) {
+    if (
+      errorName(error) === "ListenerNotFoundException" ||
+      errorName(error) === "RuleNotFoundException"
+    ) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export function readForward(
+  actions: Action[],
+): Omit<ObservedTraffic, "actions" | "loadBalancerArn"> {
+  const forward = actions.find((a) => a.Type === "forward");
+  if (!forward) {
+    return {
+      targetGroups: [],
+      stickiness: { enabled: false, durationSeconds: 0 },
+      forwarding: false,
+    };
+  }
+  const tgs = forward.ForwardConfig?.TargetGroups;
+  const targetGroups: Weighted[] = tgs?.length
+    ? tgs.map((t) => ({ targetGroupArn: t.TargetGroupArn ?? "", weight: t.Weight ?? 1 }))
+    : forward.TargetGroupArn
+      ? [{ targetGroupArn: forward.TargetGroupArn, weight: 1 }]
+      : [];
+  // a lone target group in a plain forward carries all traffic
+  if (targetGroups.length === 1 && !tgs?.length) targetGroups[0]!.weight = 100;
+  const sticky = forward.ForwardConfig?.TargetGroupStickinessConfig;
+  return {
+    targetGroups,
+    stickiness: {
+      enabled: sticky?.Enabled ?? false,
+      durationSeconds: sticky?.Enabled ? (sticky.DurationSeconds ?? 0) : 0,
+    },
+    forwarding: true,
+  };
+}
+
+/** Whether the actions forward exactly as `expected` does: same groups, weights and stickiness. */
+export function sameWeightsForward(actions: Action[], expected: Action): boolean {
+  const got = readForward(actions);
+  const want = readForward([expected]);
+  if (!got.forwarding || got.targetGroups.length !== want.targetGroups.length) return false;
+  const weights = new Map(got.targetGroups.map((t) => [t.targetGroupArn, t.weight]));
+  return (
+    want.targetGroups.every((t) => weights.get(t.targetGroupArn) === t.weight) &&
+    got.stickiness.enabled === want.stickiness.enabled &&
+    got.stickiness.durationSeconds === want.stickiness.durationSeconds
+  );
+}
+
+export function forwardAction(targetGroups: Weighted[], stickinessSeconds: number): Action {
+  return {
+    Type: "forward",
+    ForwardConfig: {
+      TargetGroups: targetGroups.map((t) => ({
+        TargetGroupArn: t.targetGroupArn,
+        Weight: t.weight,
+      })),
+      TargetGroupStickinessConfig:
+        stickinessSeconds > 0
+          ? { Enabled: true, DurationSeconds: stickinessSeconds }
+          : { Enabled: false },
+    },
+  };
+}
+
+/** Replaces the traffic's actions in one call (ModifyListener or ModifyRule). */
+export async function setActions(
+  clients: Clients,
+  target: TrafficTarget,
+  actions: Action[],
+  options: CallOptions = {},
+): Promise<void> {
+  const retryOn = ["TargetGroupNotFoundException", ...(options.retryOn ?? [])];
+  if (target.ruleArn) {
+    await call(
+      () =>
+        clients.elbv2.send(new ModifyRuleCommand({ RuleArn: target.ruleArn, Actions: actions })),
+      { ...options, retryOn },
+    );
+    return;
+  }
+  await call(
+    () =>
+      clients.elbv2.send(
+        new ModifyListenerCommand({ ListenerArn: target.listenerArn, DefaultActions: actions }),
+      ),
+    { ...options, retryOn },
+  );
+}
+
+export async function findTargetGroupArn(
+  clients: Clients,
+  name: string,
+  options: CallOptions = {},
+): Promise<string | undefined> {
+  try {
+    const out = await call(
+      () => clients.elbv2.send(new DescribeTargetGroupsCommand({ Names: [name] })),
+      options,
+    );
+    return out.TargetGroups?.[0]?.TargetGroupArn;
+  } catch (error) {
+    if (errorName(error) === "TargetGroupNotFoundException") return undefined;
+    throw error;
+  }
+}
+
+export interface TargetGroupSpec {
+  name: string;
+  vpcId: string;
+  port: number;
+  protocol: "HTTP" | "HTTPS";
+  healthCheck: {
+    path: string;
+    intervalSeconds: number;
+    timeoutSeconds: number;
+    healthyThreshold: number;
+    unhealthyThreshold: number;
+    matcher: string;
+  };
+  deregistrationDelaySeconds: number;
+  tags: Tag[];
+}
+
+export async function createTargetGroup(
+  clients: Clients,
+  spec: TargetGroupSpec,
+  options: CallOptions = {},
+): Promise<string> {
+  const out = await call(
+    () =>
+      clients.elbv2.send(
+        new CreateTargetGroupCommand({
+          Name: spec.name,
+          Protocol: spec.protocol,
+          Port: spec.port,
+          VpcId: spec.vpcId,
+          TargetType: "instance",
+          HealthCheckEnabled: true,
+          HealthCheckProtocol: spec.protocol,
+          HealthCheckPath: spec.healthCheck.path,
+          HealthCheckIntervalSeconds: spec.healthCheck.intervalSeconds,
+          HealthCheckTimeoutSeconds: spec.healthCheck.timeoutSeconds,
+          HealthyThresholdCount: spec.healthCheck.healthyThreshold,
+          UnhealthyThresholdCount: spec.healthCheck.unhealthyThreshold,
+          Matcher: { HttpCode: spec.healthCheck.matcher },
+          Tags: spec.tags,
+        }),
+      ),
+    options,
+  );
+  const arn = out.TargetGroups?.[0]?.TargetGroupArn;
+  if (!arn) throw new Error(`CreateTargetGroup returned no ARN for ${spec.name}`);
+  await call(
+    () =>
+      clients.elbv2.send(
+        new ModifyTargetGroupAttributesCommand({
+          TargetGroupArn: arn,
+          Attributes: [
+            {
+              Key: "deregistration_delay.timeout_seconds",
+              Value: String(spec.deregistrationDelaySeconds),
+            },
+          ],
+        }),
+      ),
+    { ...options, retryOn: ["TargetGroupNotFoundException"] },
+  );
+  return arn;
+}
+
+export async function deleteTargetGroup(
+  clients: Clients,
+  arn: string,
+  options: CallOptions = {},
+): Promise<void> {
+  try {
+    // ResourceInUse right after the listener let go of it is eventual consistency
+    await call(() => clients.elbv2.send(new DeleteTargetGroupCommand({ TargetGroupArn: arn })), {
+      ...options,
+      retryOn: ["ResourceInUseException"],
+    });
+  } catch (error) {
+    if (errorName(error) !== "TargetGroupNotFoundException") throw error;
+  }
+}
+
+export async function targetHealth(
+  clients: Clients,
+  arn: string,
+  options: CallOptions = {},
+): Promise<TargetHealthCounts | undefined> {
+  try {
+    const out = await call(
+      () => clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+      options,
+    );
+    const counts: TargetHealthCounts = {
+      healthy: 0,
+      unhealthy: 0,
+      initial: 0,
+      draining: 0,
+      unused: 0,
+      total: 0,
+      unhealthyTargets: [],
+    };
+    for (const d of out.TargetHealthDescriptions ?? []) {
+      const state = d.TargetHealth?.State ?? "unavailable";
+      counts.total++;
+      if (state === "healthy") counts.healthy++;
+      else if (state === "unhealthy") {
+        counts.unhealthy++;
+        counts.unhealthyTargets.push({
+          id: d.Target?.Id ?? "?",
+          reason: d.TargetHealth?.Description ?? d.TargetHealth?.Reason ?? "unhealthy",
+        });
+      } else if (state === "initial") counts.initial++;
+      else if (state === "draining") counts.draining++;
+      else if (state === "unused") counts.unused++;
+    }
+    return counts;
+  } catch (error) {
+    if (errorName(error) === "TargetGroupNotFoundException") return undefined;
+    throw error;
+  }
+}
+
+/** The host header of the warm-up rule: no real request ever carries it. */
+export function warmupHost(swapId: string): string {
+  return `warmup-${swapId}.switchyard.invalid`;
+}
+
+export async function listRules(
+  clients: Clients,
+  listenerArn: string,
+  options: CallOptions = {},
+): Promise<Rule[]> {
+  const rules: Rule[] = [];
+  let marker: string | undefined;
+  do {
+    const out = await call(
+      () =>
+        clients.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker })),
+      options,
+    );
+    rules.push(...(out.Rules ?? []));
+    marker = out.NextMarker;
+  } while (marker);
+  return rules;
+}
+
+export async function createWarmupRule(
+  clients: Clients,
+  listenerArn: string,
+  swapId: string,
+  targetGroupArn: string,
+  options: CallOptions = {},
+): Promise<string> {
+  const rules = await listRules(clients, listenerArn, options);
+  const taken = new Set(rules.map((r) => r.Priority));
+  let priority = 50000;
+  while (taken.has(String(priority))) priority--;
+  const out = await call(
+    () =>
+      clients.elbv2.send(
+        new CreateRuleCommand({
+          ListenerArn: listenerArn,
+          Priority: priority,
+          Conditions: [
+            { Field: "host-header", HostHeaderConfig: { Values: [warmupHost(swapId)] } },
+          ],
+          Actions: [{ Type: "forward", TargetGroupArn: targetGroupArn }],
+        }),
+      ),
+    { ...options, retryOn: ["TargetGroupNotFoundException"] },
+  );
+  return out.Rules?.[0]?.RuleArn ?? "";
+}
+
+export async function deleteRule(clients: Clients, ruleArn: string, options: CallOptions = {}) {
+  try {
+    await call(() => clients.elbv2.send(new DeleteRuleCommand({ RuleArn: ruleArn })), options);
+  } catch (error) {
+    if (errorName(error) !== "RuleNotFoundException") throw error;
+  }
+}

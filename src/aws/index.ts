@@ -1,0 +1,7 @@
+/** The only way into AWS: clients, retrying calls and narrow typed operations. */
+export * from "./autoscaling.js";
+export * from "./call.js";
+export * from "./clients.js";
+export * from "./ec2.js";
+export * from "./elbv2.js";
+export * from "./s3.js";

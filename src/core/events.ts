@@ -1,0 +1,45 @@
+/**
+ * Everything a swap, rollback, resume or retire reports while it runs: one discriminated union.
+ * The CLI renders these as spinners, plain lines or JSON lines; library users iterate them.
+ * Every event carries `type`, `service` and `at` (ms since epoch). Documented in docs/events.md.
+ */
+import type { Action } from "./decide.js";
+import type { Weighted } from "./swap-model.js";
+
+interface Base {
+  service: string;
+  at: number;
+}
+
+export type SwitchyardEvent =
+  | (Base & {
+      type: "swap.started";
+      swapId: string;
+      release: string;
+      green: string;
+      blue: string | null;
+      steps: number[];
+      resumed: boolean;
+    })
+  /** one AWS change is about to be made */
+  | (Base & { type: "action"; action: Action["type"]; description: string })
+  /** the swap is waiting; emitted when the reason changes, not on every poll */
+  | (Base & { type: "waiting"; reason: string })
+  | (Base & { type: "green.healthy"; group: string; healthy: number; elapsedMs: number })
+  | (Base & { type: "step.shifted"; step: number; of: number; weight: number; weights: Weighted[] })
+  | (Base & { type: "step.baked"; step: number; weight: number })
+  | (Base & { type: "gate.failed"; gate: string; message: string })
+  | (Base & { type: "rollback.started"; code: string; reason: string })
+  | (Base & { type: "swap.completed"; live: string; standby: string | null; durationMs: number })
+  | (Base & { type: "swap.rolled-back"; live: string | null; code: string; reason: string })
+  | (Base & { type: "rollback.completed"; live: string; standby: string | null; durationMs: number })
+  | (Base & { type: "lock.acquired"; swapId: string })
+  | (Base & { type: "lock.released"; swapId: string })
+  | (Base & { type: "retire.deleted"; group: string; dryRun: boolean })
+  | (Base & { type: "retire.skipped"; group: string; reason: string })
+  | (Base & { type: "warning"; message: string });
+
+export type EventType = SwitchyardEvent["type"];
+
+/** A sink for events; lower layers call it and never print. */
+export type EventSink = (event: SwitchyardEvent) => void;

@@ -1,0 +1,486 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type Decision, nextAction, shiftWeights } from "../../../src/core/decide.js";
+import type {
+  GroupView,
+  Snapshot,
+  SwapCursor,
+  SwapPlan,
+  TargetHealthCounts,
+} from "../../../src/core/swap-model.js";
+
+const BLUE_TG = "arn:tg/blue";
+const GREEN_TG = "arn:tg/green";
+const OLD_TG = "arn:tg/old";
+const NOW = 1_000_000;
+
+function plan(overrides: Partial<SwapPlan> = {}): SwapPlan {
+  return {
+    swapId: "s1",
+    service: "web/prod",
+    app: "web",
+    env: "prod",
+    release: { url: "s3://releases/web/prod/r2.tar.gz", version: "r2" },
+    green: {
+      name: "web-prod-v002",
+      sequence: 2,
+      targetGroupName: "web-prod-v002",
+      launchTemplateName: "switchyard-web-prod-v002",
+    },
+    blue: {
+      name: "web-prod-v001",
+      targetGroupArn: BLUE_TG,
+      release: "s3://releases/web/prod/r1.tar.gz",
+    },
+    capacity: { min: 2, max: 4, desired: 2 },
+    steps: [5, 25, 100],
+    bakeMs: 60_000,
+    healthyTimeoutMs: 600_000,
+    stickinessSeconds: 3600,
+    keepFailed: false,
+    gates: [],
+    originalActions: [],
+    launch: {
+      imageId: "ami-1",
+      instanceType: "t3.small",
+      securityGroupIds: [],
+      userData: "",
+      vpcId: "vpc-1",
+      subnets: ["subnet-a"],
+      healthCheckGracePeriodSeconds: 60,
+      targetGroup: {
+        port: 8080,
+        protocol: "HTTP",
+        healthCheck: {
+          path: "/health",
+          intervalSeconds: 10,
+          timeoutSeconds: 5,
+          healthyThreshold: 2,
+          unhealthyThreshold: 2,
+          matcher: "200",
+        },
+        deregistrationDelaySeconds: 30,
+      },
+    },
+    ...overrides,
+  };
+}
+
+const health = (healthy: number, extra: Partial<TargetHealthCounts> = {}): TargetHealthCounts => ({
+  healthy,
+  unhealthy: 0,
+  initial: 0,
+  draining: 0,
+  unused: 0,
+  total: healthy,
+  unhealthyTargets: [],
+  ...extra,
+});
+
+function group(name: string, tg: string, overrides: Partial<GroupView> = {}): GroupView {
+  return {
+    name,
+    sequence: 1,
+    release: "",
+    role: "green",
+    targetGroupArn: tg,
+    asg: {
+      min: 2,
+      max: 4,
+      desired: 2,
+      deleting: false,
+      suspended: [],
+      instances: [
+        { id: "i-1", lifecycle: "InService", health: "Healthy" },
+        { id: "i-2", lifecycle: "InService", health: "Healthy" },
+      ],
+    },
+    health: health(2),
+    ...overrides,
+  };
+}
+
+/** The world mid-swap: blue live at 100, green in the action at 0, healthy. */
+function world(overrides: Partial<Snapshot> = {}): Snapshot {
+  return {
+    now: NOW,
+    traffic: {
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 100 },
+        { targetGroupArn: GREEN_TG, weight: 0 },
+      ],
+      stickiness: { enabled: false, durationSeconds: 0 },
+      forwarding: true,
+    },
+    green: group("web-prod-v002", GREEN_TG),
+    blue: group("web-prod-v001", BLUE_TG, { role: "live", health: health(2) }),
+    greenTargetGroupArn: GREEN_TG,
+    greenLaunchTemplateId: "lt-2",
+    gates: [],
+    ...overrides,
+  };
+}
+
+const cursor = (c: Partial<SwapCursor> = {}): SwapCursor => ({
+  phase: "launching",
+  stepIndex: -1,
+  launchStartedAt: NOW - 1000,
+  ...c,
+});
+
+const actionOf = (d: Decision) => (d.kind === "act" ? d.action : undefined);
+
+describe("nextAction while launching green", () => {
+  it.each([
+    [
+      "no launch template yet → create it",
+      { greenLaunchTemplateId: undefined },
+      "createLaunchTemplate",
+    ],
+    ["no target group yet → create it", { greenTargetGroupArn: undefined }, "createTargetGroup"],
+    ["no Auto Scaling group yet → create it", { green: undefined }, "createGroup"],
+  ])("%s", (_name, change, type) => {
+    expect(actionOf(nextAction(world(change as Partial<Snapshot>), plan(), cursor()))?.type).toBe(
+      type,
+    );
+  });
+
+  it("adds green's target group to the forward action at weight 0 before launching", () => {
+    const s = world({
+      green: undefined,
+      traffic: { ...world().traffic, targetGroups: [{ targetGroupArn: BLUE_TG, weight: 100 }] },
+    });
+    expect(actionOf(nextAction(s, plan(), cursor()))).toEqual({
+      type: "setTraffic",
+      purpose: "reference-green",
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 100 },
+        { targetGroupArn: GREEN_TG, weight: 0 },
+      ],
+      stickinessSeconds: 0,
+    });
+  });
+
+  it("on a first deploy behind a fixed response, keeps green health-checked through a warm-up rule", () => {
+    const s = world({
+      blue: undefined,
+      green: undefined,
+      traffic: {
+        targetGroups: [],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: false,
+      },
+    });
+    expect(actionOf(nextAction(s, plan({ blue: null }), cursor()))?.type).toBe("createWarmupRule");
+  });
+
+  it("rolls back on a failed launch activity, naming AWS's message", () => {
+    const s = world({
+      green: group("web-prod-v002", GREEN_TG, {
+        launchFailure: "The image id '[ami-1]' does not exist",
+        health: health(0),
+      }),
+    });
+    expect(actionOf(nextAction(s, plan(), cursor()))).toMatchObject({
+      type: "updateCursor",
+      cursor: { phase: "rolling-back", failure: { code: "LAUNCH_FAILED" } },
+    });
+  });
+
+  it("waits while green is not yet healthy, then rolls back after healthyTimeout", () => {
+    const s = world({
+      green: group("web-prod-v002", GREEN_TG, { health: health(1, { initial: 1, total: 2 }) }),
+    });
+    expect(nextAction(s, plan(), cursor()).kind).toBe("wait");
+    const late = cursor({ launchStartedAt: NOW - 600_001 });
+    expect(actionOf(nextAction(s, plan(), late))).toMatchObject({
+      cursor: { phase: "rolling-back", failure: { code: "GREEN_UNHEALTHY" } },
+    });
+  });
+
+  it("moves to shifting once every instance is in service and healthy", () => {
+    expect(actionOf(nextAction(world(), plan(), cursor()))).toMatchObject({
+      type: "updateCursor",
+      cursor: { phase: "shifting", stepIndex: 0 },
+    });
+  });
+});
+
+describe("nextAction while shifting", () => {
+  const shifting = (c: Partial<SwapCursor> = {}) =>
+    cursor({ phase: "shifting", stepIndex: 0, blueOriginalMin: 1, ...c });
+
+  it("pins blue's min capacity to its desired capacity before the first shift", () => {
+    const s = world({
+      blue: group("web-prod-v001", BLUE_TG, {
+        asg: { ...group("b", BLUE_TG).asg!, min: 1, desired: 3 },
+      }),
+    });
+    expect(actionOf(nextAction(s, plan(), shifting({ blueOriginalMin: undefined })))).toEqual({
+      type: "pinBlue",
+      originalMin: 1,
+      min: 3,
+    });
+  });
+
+  it("sets the step's weights with stickiness, keeping other groups at 0", () => {
+    const s = world({
+      traffic: {
+        ...world().traffic,
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 100 },
+          { targetGroupArn: OLD_TG, weight: 0 },
+          { targetGroupArn: GREEN_TG, weight: 0 },
+        ],
+      },
+    });
+    expect(actionOf(nextAction(s, plan(), shifting()))).toEqual({
+      type: "setTraffic",
+      purpose: "shift",
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 95 },
+        { targetGroupArn: OLD_TG, weight: 0 },
+        { targetGroupArn: GREEN_TG, weight: 5 },
+      ],
+      stickinessSeconds: 3600,
+    });
+  });
+
+  const at5 = () =>
+    world({
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 95 },
+          { targetGroupArn: GREEN_TG, weight: 5 },
+        ],
+        stickiness: { enabled: true, durationSeconds: 3600 },
+        forwarding: true,
+      },
+    });
+
+  it("starts the bake once the listener shows the weights", () => {
+    expect(actionOf(nextAction(at5(), plan(), shifting()))).toMatchObject({
+      type: "updateCursor",
+      cursor: { bakeStartedAt: NOW },
+    });
+  });
+
+  it("waits out the bake, then moves to the next step", () => {
+    const baking = nextAction(at5(), plan(), shifting({ bakeStartedAt: NOW - 10_000 }));
+    expect(baking).toEqual({ kind: "wait", reason: "baking at 5%", until: NOW + 50_000 });
+    expect(
+      actionOf(nextAction(at5(), plan(), shifting({ bakeStartedAt: NOW - 60_000 }))),
+    ).toMatchObject({
+      cursor: { stepIndex: 1, bakeStartedAt: undefined },
+    });
+  });
+
+  it("rolls back when a gate fails during a bake", () => {
+    const s = { ...at5(), gates: [{ name: "smoke", ok: false, message: "exit 1" }] };
+    expect(actionOf(nextAction(s, plan(), shifting({ bakeStartedAt: NOW - 1 })))).toMatchObject({
+      cursor: {
+        phase: "rolling-back",
+        failure: { code: "GATE_FAILED", message: "gate smoke failed: exit 1" },
+      },
+    });
+  });
+
+  it("rolls back when a green target turns unhealthy or an instance is replaced", () => {
+    const sick = {
+      ...at5(),
+      green: group("g", GREEN_TG, {
+        health: health(1, { unhealthy: 1, unhealthyTargets: [{ id: "i-2", reason: "500" }] }),
+      }),
+    };
+    expect(actionOf(nextAction(sick, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject({
+      cursor: { failure: { code: "GREEN_UNHEALTHY" } },
+    });
+    const replacing = {
+      ...at5(),
+      green: group("g", GREEN_TG, {
+        asg: {
+          ...group("g", GREEN_TG).asg!,
+          instances: [
+            { id: "i-1", lifecycle: "InService", health: "Healthy" },
+            { id: "i-3", lifecycle: "Pending", health: "Healthy" },
+          ],
+        },
+      }),
+    };
+    expect(actionOf(nextAction(replacing, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject(
+      {
+        cursor: { failure: { code: "GREEN_UNHEALTHY" } },
+      },
+    );
+  });
+
+  it("finalizes after the last step has baked", () => {
+    const at100 = world({
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 0 },
+          { targetGroupArn: GREEN_TG, weight: 100 },
+        ],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: true,
+      },
+    });
+    expect(
+      actionOf(nextAction(at100, plan(), shifting({ stepIndex: 2, bakeStartedAt: NOW - 60_000 }))),
+    ).toMatchObject({
+      cursor: { phase: "finalizing" },
+    });
+  });
+});
+
+describe("nextAction while finalizing", () => {
+  const fin = cursor({ phase: "finalizing", stepIndex: 2, blueOriginalMin: 1 });
+  const done = (): Snapshot =>
+    world({
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: GREEN_TG, weight: 100 },
+          { targetGroupArn: BLUE_TG, weight: 0 },
+        ],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: true,
+      },
+      green: group("web-prod-v002", GREEN_TG, { role: "live" }),
+      blue: group("web-prod-v001", BLUE_TG, {
+        role: "standby",
+        asg: {
+          ...group("b", BLUE_TG).asg!,
+          min: 1,
+          suspended: ["AlarmNotification", "ScheduledActions"],
+        },
+      }),
+    });
+
+  it("leaves only live and the newest standby in the action", () => {
+    const s = done();
+    s.traffic.targetGroups.push({ targetGroupArn: OLD_TG, weight: 0 });
+    expect(actionOf(nextAction(s, plan(), fin))).toMatchObject({
+      type: "setTraffic",
+      purpose: "finalize",
+      targetGroups: [
+        { targetGroupArn: GREEN_TG, weight: 100 },
+        { targetGroupArn: BLUE_TG, weight: 0 },
+      ],
+    });
+  });
+
+  it("restores blue's min, suspends its alarms and schedules, tags roles, then is done", () => {
+    const pinned = done();
+    pinned.blue!.asg!.min = 2;
+    expect(actionOf(nextAction(pinned, plan(), fin))).toEqual({ type: "releaseBluePin", min: 1 });
+    const unsuspended = done();
+    unsuspended.blue!.asg!.suspended = [];
+    expect(actionOf(nextAction(unsuspended, plan(), fin))?.type).toBe("suspendStandby");
+    const untagged = done();
+    untagged.green!.role = "green";
+    expect(actionOf(nextAction(untagged, plan(), fin))).toEqual({
+      type: "tagRole",
+      group: "web-prod-v002",
+      role: "live",
+    });
+    expect(nextAction(done(), plan(), fin)).toEqual({ kind: "done", outcome: "completed" });
+  });
+});
+
+describe("nextAction while rolling back", () => {
+  const rb = cursor({
+    phase: "rolling-back",
+    stepIndex: 1,
+    blueOriginalMin: 1,
+    failure: { code: "GATE_FAILED", message: "x" },
+  });
+  const at25 = () =>
+    world({
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 75 },
+          { targetGroupArn: OLD_TG, weight: 0 },
+          { targetGroupArn: GREEN_TG, weight: 25 },
+        ],
+        stickiness: { enabled: true, durationSeconds: 3600 },
+        forwarding: true,
+      },
+    });
+
+  it("moves all traffic to blue in one listener change, green out, stickiness off", () => {
+    expect(actionOf(nextAction(at25(), plan(), rb))).toEqual({
+      type: "setTraffic",
+      purpose: "rollback",
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 100 },
+        { targetGroupArn: OLD_TG, weight: 0 },
+      ],
+      stickinessSeconds: 0,
+    });
+  });
+
+  it("then releases blue's pin and deletes green's group, target group and launch template", () => {
+    const back = world({
+      traffic: {
+        targetGroups: [{ targetGroupArn: BLUE_TG, weight: 100 }],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: true,
+      },
+    });
+    back.blue!.asg!.min = 2;
+    expect(actionOf(nextAction(back, plan(), rb))).toEqual({ type: "releaseBluePin", min: 1 });
+    back.blue!.asg!.min = 1;
+    expect(actionOf(nextAction(back, plan(), rb))?.type).toBe("deleteGreenGroup");
+    back.green!.asg!.deleting = true;
+    expect(nextAction(back, plan(), rb).kind).toBe("wait");
+    back.green = undefined;
+    expect(actionOf(nextAction(back, plan(), rb))?.type).toBe("deleteGreenTargetGroup");
+    back.greenTargetGroupArn = undefined;
+    expect(actionOf(nextAction(back, plan(), rb))?.type).toBe("deleteGreenLaunchTemplate");
+    back.greenLaunchTemplateId = undefined;
+    expect(nextAction(back, plan(), rb)).toEqual({ kind: "done", outcome: "rolled-back" });
+  });
+
+  it("with keepFailed, tags green failed and keeps it", () => {
+    const back = world({
+      traffic: {
+        targetGroups: [{ targetGroupArn: BLUE_TG, weight: 100 }],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: true,
+      },
+    });
+    back.blue!.asg!.min = 1;
+    expect(actionOf(nextAction(back, plan({ keepFailed: true }), rb))).toEqual({
+      type: "tagRole",
+      group: "web-prod-v002",
+      role: "failed",
+    });
+  });
+});
+
+describe("shiftWeights", () => {
+  it("always sums to 100, with every weight in 0–100 and green at the step", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 0, max: 3 }),
+        (weight, others) => {
+          const traffic = {
+            ...world().traffic,
+            targetGroups: [
+              { targetGroupArn: BLUE_TG, weight: 100 },
+              ...Array.from({ length: others }, (_, i) => ({
+                targetGroupArn: `arn:tg/o${i}`,
+                weight: 0,
+              })),
+            ],
+          };
+          const w = shiftWeights(traffic, plan(), GREEN_TG, weight);
+          expect(w.reduce((a, t) => a + t.weight, 0)).toBe(100);
+          expect(w.every((t) => t.weight >= 0 && t.weight <= 100)).toBe(true);
+          expect(w.find((t) => t.targetGroupArn === GREEN_TG)?.weight).toBe(weight);
+        },
+      ),
+    );
+  });
+});
