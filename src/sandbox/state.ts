@@ -16,6 +16,29 @@ export interface S3Object {
   lastModified: Date;
   contentType?: string;
   metadata: Record<string, string>;
+  /** Cache-Control, Content-Disposition, Content-Encoding, Content-Language, Expires as sent */
+  headers?: Record<string, string>;
+  /** the additional checksum sent with the upload (base64), returned when the reader asks for it */
+  checksum?: { algorithm: string; value: string };
+  /** how many parts a multipart upload assembled it from */
+  partsCount?: number;
+}
+export interface MultipartPart {
+  partNumber: number;
+  body: Buffer;
+  etag: string; // quoted
+  lastModified: Date;
+  checksum?: { algorithm: string; value: string };
+}
+export interface MultipartUpload {
+  uploadId: string;
+  bucket: string;
+  key: string;
+  initiated: Date;
+  contentType?: string;
+  metadata: Record<string, string>;
+  headers?: Record<string, string>;
+  parts: Map<number, MultipartPart>;
 }
 export interface Bucket {
   name: string;
@@ -248,6 +271,8 @@ export class SandboxState {
   readonly region: string;
   readonly clock: Clock;
   readonly buckets = new Map<string, Bucket>();
+  /** S3 multipart uploads in progress, by upload id */
+  readonly multipartUploads = new Map<string, MultipartUpload>();
   readonly images = new Map<string, Image>();
   readonly vpcs = new Map<string, Vpc>();
   readonly subnets = new Map<string, Subnet>();
