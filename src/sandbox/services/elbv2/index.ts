@@ -1,3 +1,16 @@
+/**
+ * The sandbox's ELBv2 (Application Load Balancer) API, query protocol, version 2015-12-01:
+ * load balancers, HTTP listeners and rules, instance target groups, targets and tags.
+ */
 import type { QueryHandlers } from "../../context.js";
+import { listenerHandlers } from "./listeners.js";
+import { loadBalancerHandlers } from "./loadBalancers.js";
+import { tagHandlers } from "./tags.js";
+import { targetGroupHandlers } from "./targetGroups.js";
 
-export const elbv2Handlers: QueryHandlers = {};
+export const elbv2Handlers: QueryHandlers = {
+  ...loadBalancerHandlers,
+  ...listenerHandlers,
+  ...targetGroupHandlers,
+  ...tagHandlers,
+};
