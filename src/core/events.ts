@@ -32,7 +32,12 @@ export type SwitchyardEvent =
   | (Base & { type: "rollback.started"; code: string; reason: string })
   | (Base & { type: "swap.completed"; live: string; standby: string | null; durationMs: number })
   | (Base & { type: "swap.rolled-back"; live: string | null; code: string; reason: string })
-  | (Base & { type: "rollback.completed"; live: string; standby: string | null; durationMs: number })
+  | (Base & {
+      type: "rollback.completed";
+      live: string;
+      standby: string | null;
+      durationMs: number;
+    })
   | (Base & { type: "lock.acquired"; swapId: string })
   | (Base & { type: "lock.released"; swapId: string })
   | (Base & { type: "retire.deleted"; group: string; dryRun: boolean })
