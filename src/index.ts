@@ -1,1 +1,37 @@
-export {};
+/**
+ * switchyard: blue/green swaps of EC2 Auto Scaling groups behind an Application Load Balancer.
+ * Only what is exported here is the library's contract.
+ */
+export { type ClientOptions, type Clients, createClients } from "./aws/clients.js";
+export {
+  defineConfig,
+  loadConfig,
+  type ResolvedConfig,
+  type ServiceConfig,
+  type SwitchyardConfig,
+} from "./core/config.js";
+export type { Action, Decision } from "./core/decide.js";
+export { nextAction } from "./core/decide.js";
+export { formatDuration, parseDuration } from "./core/duration.js";
+export {
+  ERROR_CODES,
+  type ErrorCode,
+  ExitCode,
+  exitCodeOf,
+  isSwitchyardError,
+  SwitchyardError,
+} from "./core/errors.js";
+export type { EventSink, EventType, SwitchyardEvent } from "./core/events.js";
+export type { Snapshot, SwapCursor, SwapPlan, Weighted } from "./core/swap-model.js";
+export type { DeployOptions } from "./swap/deploy.js";
+export type { Gate, GateContext, SwapResult } from "./swap/loop.js";
+export type { ResumeOptions, UnlockResult } from "./swap/resume.js";
+export type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
+export type { GroupStatus, ServiceStatus, SwapStatus } from "./swap/status.js";
+export {
+  type CallOptions,
+  createSwitchyard,
+  type Operation,
+  type Switchyard,
+  type SwitchyardOptions,
+} from "./switchyard.js";

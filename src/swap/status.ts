@@ -1,0 +1,134 @@
+/**
+ * status: the server groups of a service, their roles, releases, capacity, health and weights,
+ * and any swap in flight. The listener is the truth of who gets traffic: where the tags say
+ * otherwise, the listener wins and a warning says so.
+ */
+import { type Clients, describeTraffic, findGroupsByTags, targetHealth } from "../aws/index.js";
+import type { ServiceConfig } from "../core/config.js";
+import type { Role } from "../core/swap-model.js";
+import { TAG } from "../core/tags.js";
+import { trafficTarget } from "./deploy.js";
+import { readRecord, type StateLocation } from "./record.js";
+
+export interface GroupStatus {
+  name: string;
+  role: Role;
+  release: string;
+  sequence: number;
+  createdAt: string | null;
+  capacity: { min: number; max: number; desired: number };
+  instances: { inService: number; healthy: number };
+  /** weight in the forward action; null when its target group is not in the action */
+  weight: number | null;
+  suspendedProcesses: string[];
+  targetGroupArn: string | null;
+  deleting: boolean;
+}
+
+export interface SwapStatus {
+  swapId: string;
+  phase: string;
+  step: number;
+  of: number;
+  weight: number | null;
+  release: string;
+  green: string;
+  blue: string | null;
+  owner: { host: string; pid: number; user: string };
+  startedAt: string;
+  heartbeatAt: string;
+  heartbeatAgeMs: number;
+  failure: { code: string; message: string } | null;
+}
+
+export interface ServiceStatus {
+  service: string;
+  groups: GroupStatus[];
+  swap: SwapStatus | null;
+  /** disagreements between tags and the listener, unmanaged target groups in the action, … */
+  warnings: string[];
+}
+
+export async function status(
+  clients: Clients,
+  state: StateLocation,
+  service: ServiceConfig,
+): Promise<ServiceStatus> {
+  const [traffic, groups, held] = await Promise.all([
+    describeTraffic(clients, trafficTarget(service)),
+    findGroupsByTags(clients, { [TAG.app]: service.app, [TAG.env]: service.env }),
+    readRecord(clients, state, service.name),
+  ]);
+  const warnings: string[] = [];
+  if (!traffic) warnings.push(`listener ${service.ruleArn ?? service.listenerArn} does not exist`);
+  const weights = new Map((traffic?.targetGroups ?? []).map((t) => [t.targetGroupArn, t.weight]));
+  const top = Math.max(0, ...weights.values());
+  const out: GroupStatus[] = [];
+  for (const g of groups.sort(
+    (a, b) => Number(b.tags[TAG.sequence]) - Number(a.tags[TAG.sequence]),
+  )) {
+    const tg = g.targetGroupArns[0] ?? null;
+    const health = tg ? await targetHealth(clients, tg) : undefined;
+    const weight = tg && weights.has(tg) ? weights.get(tg)! : null;
+    const tagged = (g.tags[TAG.role] ?? "standby") as Role;
+    let role = tagged;
+    if (
+      weight !== null &&
+      weight > 0 &&
+      weight === top &&
+      tagged !== "live" &&
+      tagged !== "green"
+    ) {
+      warnings.push(
+        `${g.name} is tagged ${tagged} but carries ${weight} of the traffic: it is live`,
+      );
+      role = "live";
+    } else if (tagged === "live" && (weight === null || weight === 0)) {
+      warnings.push(`${g.name} is tagged live but the listener gives it no traffic`);
+      role = "standby";
+    }
+    out.push({
+      name: g.name,
+      role,
+      release: g.tags[TAG.release] ?? "",
+      sequence: Number(g.tags[TAG.sequence] ?? 0),
+      createdAt: g.tags[TAG.createdAt] ?? null,
+      capacity: g.capacity,
+      instances: {
+        inService: g.instances.filter((i) => i.lifecycle === "InService").length,
+        healthy: health?.healthy ?? 0,
+      },
+      weight,
+      suspendedProcesses: g.suspended,
+      targetGroupArn: tg,
+      deleting: g.deleting,
+    });
+  }
+  const managed = new Set(groups.flatMap((g) => g.targetGroupArns));
+  for (const arn of weights.keys()) {
+    if (!managed.has(arn))
+      warnings.push(`the listener forwards to ${arn}, which switchyard does not manage`);
+  }
+  let swap: SwapStatus | null = null;
+  if (held) {
+    const r = held.record;
+    const steps = r.plan.blue ? r.plan.steps : [100];
+    const index = Math.max(0, Math.min(r.cursor.stepIndex, steps.length - 1));
+    swap = {
+      swapId: r.swapId,
+      phase: r.cursor.phase,
+      step: r.cursor.stepIndex + 1,
+      of: steps.length,
+      weight: r.cursor.stepIndex >= 0 ? (steps[index] ?? null) : null,
+      release: r.plan.release.url,
+      green: r.plan.green.name,
+      blue: r.plan.blue?.name ?? null,
+      owner: r.owner,
+      startedAt: r.startedAt,
+      heartbeatAt: r.heartbeatAt,
+      heartbeatAgeMs: Date.now() - Date.parse(r.heartbeatAt),
+      failure: r.cursor.failure ?? null,
+    };
+  }
+  return { service: service.name, groups: out, swap, warnings };
+}

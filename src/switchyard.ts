@@ -1,0 +1,165 @@
+/**
+ * The library's entry point: `createSwitchyard({ config, … })` and the operations on it.
+ * Long operations return a handle with an `events` async iterable and a `result` promise; every
+ * one takes an AbortSignal. Nothing here prints, prompts or exits.
+ */
+import { type ClientOptions, type Clients, createClients } from "./aws/index.js";
+import {
+  type ResolvedConfig,
+  resolveConfig,
+  type SwitchyardConfig,
+  serviceConfig,
+} from "./core/config.js";
+import type { EventSink, SwitchyardEvent } from "./core/events.js";
+import type { SwapPlan } from "./core/swap-model.js";
+import { type DeployOptions, deploy, preflight, type SwapDeps } from "./swap/deploy.js";
+import type { SwapResult } from "./swap/loop.js";
+import { type ResumeOptions, resume, type UnlockResult, unlock } from "./swap/resume.js";
+import { type RollbackOptions, type RollbackResult, rollback } from "./swap/rollback.js";
+import { type ServiceStatus, status } from "./swap/status.js";
+
+export interface SwitchyardOptions extends ClientOptions {
+  /** a resolved config, or a config object as a config file would hold it */
+  config: ResolvedConfig | SwitchyardConfig;
+  /** ready-made clients (tests, custom credentials); otherwise built from the client options */
+  clients?: Clients;
+  /** how often a waiting swap observes the world (default 5 s) */
+  pollIntervalMs?: number;
+  /** how often a waiting swap refreshes its lock's heartbeat (default 15 s) */
+  heartbeatMs?: number;
+  /** called for every event of every operation, besides each handle's `events` */
+  onEvent?: EventSink;
+}
+
+/** A running operation: its events as they happen, and its result. */
+export interface Operation<T> {
+  events: AsyncIterable<SwitchyardEvent>;
+  result: Promise<T>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+}
+
+export interface Switchyard {
+  readonly config: ResolvedConfig;
+  readonly clients: Clients;
+  /** the plan of a swap, after every read-only check; changes nothing */
+  plan(service: string, options: DeployOptions): Promise<SwapPlan>;
+  /** a blue/green swap; `result` resolves with `ok: false` and an `error` when it was rolled back */
+  deploy(service: string, options: DeployOptions & CallOptions): Operation<SwapResult>;
+  rollback(service: string, options?: RollbackOptions & CallOptions): Operation<RollbackResult>;
+  resume(service: string, options?: ResumeOptions & CallOptions): Operation<SwapResult>;
+  status(service: string): Promise<ServiceStatus>;
+  statusAll(): Promise<ServiceStatus[]>;
+  unlock(
+    service: string,
+    options: { force: boolean; staleAfterMs?: number },
+  ): Promise<UnlockResult>;
+  /** releases the clients' connections */
+  close(): void;
+}
+
+function isResolved(config: ResolvedConfig | SwitchyardConfig): config is ResolvedConfig {
+  const services = (config as ResolvedConfig).services;
+  const first = services ? Object.values(services)[0] : undefined;
+  return (
+    first !== undefined &&
+    typeof (first as { app?: unknown }).app === "string" &&
+    typeof (first as { bake?: unknown }).bake === "number"
+  );
+}
+
+/** An async-iterable queue of events that ends when the operation settles. */
+class EventChannel implements AsyncIterable<SwitchyardEvent> {
+  private queue: SwitchyardEvent[] = [];
+  private waiting: Array<(r: IteratorResult<SwitchyardEvent>) => void> = [];
+  private closed = false;
+
+  push = (event: SwitchyardEvent) => {
+    const next = this.waiting.shift();
+    if (next) next({ value: event, done: false });
+    else this.queue.push(event);
+  };
+
+  close() {
+    this.closed = true;
+    for (const w of this.waiting.splice(0)) w({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<SwitchyardEvent> {
+    return {
+      next: () => {
+        const value = this.queue.shift();
+        if (value) return Promise.resolve({ value, done: false });
+        if (this.closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => this.waiting.push(resolve));
+      },
+    };
+  }
+}
+
+export function createSwitchyard(options: SwitchyardOptions): Switchyard {
+  const config = isResolved(options.config) ? options.config : resolveConfig(options.config);
+  const clients =
+    options.clients ??
+    createClients({
+      region: options.region ?? config.region,
+      endpoint: options.endpoint,
+      profile: options.profile,
+      credentials: options.credentials,
+      maxAttempts: options.maxAttempts,
+    });
+  const pollIntervalMs = options.pollIntervalMs ?? 5_000;
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+
+  function run<T>(call: CallOptions, work: (emit: EventSink) => Promise<T>): Operation<T> {
+    const channel = new EventChannel();
+    const emit: EventSink = (event) => {
+      channel.push(event);
+      options.onEvent?.(event);
+      call.onEvent?.(event);
+    };
+    const result = (async () => {
+      try {
+        return await work(emit);
+      } finally {
+        channel.close();
+      }
+    })();
+    // a caller that only awaits `events` must not see an unhandled rejection
+    result.catch(() => undefined);
+    return { events: channel, result };
+  }
+
+  const deps = (emit: EventSink, signal?: AbortSignal): SwapDeps => ({
+    clients,
+    state: config.state,
+    emit,
+    pollIntervalMs,
+    heartbeatMs,
+    signal,
+  });
+
+  return {
+    config,
+    clients,
+    plan: (service, o) =>
+      preflight({ clients, state: config.state }, serviceConfig(config, service), o),
+    deploy: (service, o) =>
+      run(o, (emit) => deploy(deps(emit, o.signal), serviceConfig(config, service), o)),
+    rollback: (service, o = {}) =>
+      run(o, (emit) => rollback({ ...deps(emit, o.signal) }, serviceConfig(config, service), o)),
+    resume: (service, o = {}) =>
+      run(o, (emit) => resume(deps(emit, o.signal), serviceConfig(config, service), o)),
+    status: (service) => status(clients, config.state, serviceConfig(config, service)),
+    statusAll: () =>
+      Promise.all(Object.values(config.services).map((s) => status(clients, config.state, s))),
+    unlock: (service, o) =>
+      unlock({ clients, state: config.state }, serviceConfig(config, service), o),
+    close: () => {
+      if (!options.clients) clients.destroy();
+    },
+  };
+}
