@@ -32,6 +32,8 @@ export type Action =
   /** first deploy rolled back: put back the listener's original actions (e.g. the fixed 503) */
   | { type: "restoreTraffic" }
   | { type: "suspendStandby"; group: string }
+  /** a rollback after finalize began: blue's alarms and schedules back on */
+  | { type: "resumeBlue"; processes: string[] }
   | { type: "tagRole"; group: string; role: Role }
   | { type: "deleteGreenGroup" }
   | { type: "deleteGreenTargetGroup" }
@@ -179,16 +181,18 @@ function finalizing(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision {
 }
 
 function rollingBack(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision {
-  // 1. traffic back on blue in one listener change, green out of the action, stickiness off
+  // 1. traffic back on blue in one listener change: the action as it was before the swap,
+  //    blue at 100, green out, stickiness off
   if (plan.blue) {
-    const wanted = s.traffic.targetGroups
+    const blueTg = plan.blue.targetGroupArn;
+    const wanted = plan.originalTargetGroups
       .filter((t) => t.targetGroupArn !== s.greenTargetGroupArn)
       .map((t) => ({
         targetGroupArn: t.targetGroupArn,
-        weight: t.targetGroupArn === plan.blue?.targetGroupArn ? 100 : 0,
+        weight: t.targetGroupArn === blueTg ? 100 : 0,
       }));
-    if (!wanted.some((t) => t.targetGroupArn === plan.blue?.targetGroupArn)) {
-      wanted.unshift({ targetGroupArn: plan.blue.targetGroupArn, weight: 100 });
+    if (!wanted.some((t) => t.targetGroupArn === blueTg)) {
+      wanted.unshift({ targetGroupArn: blueTg, weight: 100 });
     }
     if (!sameWeights(s.traffic.targetGroups, wanted) || stickinessNow(s.traffic) !== 0) {
       return act({
@@ -212,7 +216,16 @@ function rollingBack(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision 
   ) {
     return act({ type: "releaseBluePin", min: cursor.blueOriginalMin });
   }
-  // 3. green kept (tagged failed) or removed
+  // 3. blue live again in every respect, if finalize had begun to make it the standby
+  if (blue?.asg && plan.blue) {
+    const before = plan.blue.suspended;
+    const processes = STANDBY_SUSPENDED.filter(
+      (p) => blue.asg?.suspended.includes(p) && !before.includes(p),
+    );
+    if (processes.length > 0) return act({ type: "resumeBlue", processes });
+    if (blue.role !== "live") return act({ type: "tagRole", group: blue.name, role: "live" });
+  }
+  // 4. green kept (tagged failed) or removed
   if (plan.keepFailed) {
     if (s.green && s.green.role !== "failed") {
       return act({ type: "tagRole", group: s.green.name, role: "failed" });

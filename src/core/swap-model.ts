@@ -30,7 +30,15 @@ export interface SwapPlan {
     launchTemplateName: string;
   };
   /** the live group when the swap started; null for a service's first deploy */
-  blue: { name: string; targetGroupArn: string; release: string } | null;
+  blue: {
+    name: string;
+    targetGroupArn: string;
+    release: string;
+    /** processes already suspended on blue before the swap, left as they are by a rollback */
+    suspended: string[];
+  } | null;
+  /** the forward action's groups and weights before the swap, restored (blue at 100) by a rollback */
+  originalTargetGroups: Weighted[];
   capacity: Capacity;
   /** percent of traffic on green at each step, increasing, ending at 100 */
   steps: number[];

@@ -16,6 +16,7 @@ import {
   deleteTargetGroup,
   describeTraffic,
   forwardAction,
+  resumeProcesses,
   sameWeightsForward,
   setActions,
   setGroupTags,
@@ -62,6 +63,8 @@ export function describeAction(action: Action, plan: SwapPlan): string {
       return "restore the listener's original action";
     case "suspendStandby":
       return `suspend ${STANDBY_SUSPENDED.join(", ")} on standby ${action.group}`;
+    case "resumeBlue":
+      return `resume ${action.processes.join(", ")} on ${plan.blue?.name}`;
     case "tagRole":
       return `tag ${action.group} as ${action.role}`;
     case "deleteGreenGroup":
@@ -152,6 +155,9 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
     }
     case "suspendStandby":
       await suspendProcesses(clients, action.group, STANDBY_SUSPENDED);
+      return;
+    case "resumeBlue":
+      await resumeProcesses(clients, requireBlue(plan), action.processes);
       return;
     case "tagRole":
       await setGroupTags(clients, action.group, {

@@ -225,8 +225,10 @@ export async function preflight(
           name: live.name,
           targetGroupArn: live.targetGroupArns[0]!,
           release: live.tags[TAG.release] ?? "",
+          suspended: live.suspended,
         }
       : null,
+    originalTargetGroups: traffic.targetGroups,
     capacity: live ? { ...live.capacity } : { ...service.capacity },
     steps,
     bakeMs,

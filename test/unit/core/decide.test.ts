@@ -31,7 +31,12 @@ function plan(overrides: Partial<SwapPlan> = {}): SwapPlan {
       name: "web-prod-v001",
       targetGroupArn: BLUE_TG,
       release: "s3://releases/web/prod/r1.tar.gz",
+      suspended: [],
     },
+    originalTargetGroups: [
+      { targetGroupArn: BLUE_TG, weight: 100 },
+      { targetGroupArn: OLD_TG, weight: 0 },
+    ],
     capacity: { min: 2, max: 4, desired: 2 },
     steps: [5, 25, 100],
     bakeMs: 60_000,
@@ -422,7 +427,10 @@ describe("nextAction while rolling back", () => {
   it("then releases blue's pin and deletes green's group, target group and launch template", () => {
     const back = world({
       traffic: {
-        targetGroups: [{ targetGroupArn: BLUE_TG, weight: 100 }],
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 100 },
+          { targetGroupArn: OLD_TG, weight: 0 },
+        ],
         stickiness: { enabled: false, durationSeconds: 0 },
         forwarding: true,
       },
@@ -441,10 +449,58 @@ describe("nextAction while rolling back", () => {
     expect(nextAction(back, plan(), rb)).toEqual({ kind: "done", outcome: "rolled-back" });
   });
 
+  it("after finalize had begun, resumes blue's alarms and schedules and tags it live again", () => {
+    const back = world({
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 100 },
+          { targetGroupArn: OLD_TG, weight: 0 },
+        ],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: true,
+      },
+    });
+    back.blue!.asg!.min = 1;
+    back.blue!.asg!.suspended = ["AlarmNotification", "ScheduledActions"];
+    back.blue!.role = "standby";
+    expect(actionOf(nextAction(back, plan(), rb))).toEqual({
+      type: "resumeBlue",
+      processes: ["AlarmNotification", "ScheduledActions"],
+    });
+    back.blue!.asg!.suspended = [];
+    expect(actionOf(nextAction(back, plan(), rb))).toEqual({
+      type: "tagRole",
+      group: "web-prod-v001",
+      role: "live",
+    });
+  });
+
+  it("restores the pre-swap action, bringing back a standby that finalize had pruned", () => {
+    const pruned = world({
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: GREEN_TG, weight: 100 },
+          { targetGroupArn: BLUE_TG, weight: 0 },
+        ],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: true,
+      },
+    });
+    expect(actionOf(nextAction(pruned, plan(), rb))).toMatchObject({
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 100 },
+        { targetGroupArn: OLD_TG, weight: 0 },
+      ],
+    });
+  });
+
   it("with keepFailed, tags green failed and keeps it", () => {
     const back = world({
       traffic: {
-        targetGroups: [{ targetGroupArn: BLUE_TG, weight: 100 }],
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 100 },
+          { targetGroupArn: OLD_TG, weight: 0 },
+        ],
         stickiness: { enabled: false, durationSeconds: 0 },
         forwarding: true,
       },

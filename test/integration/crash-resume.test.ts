@@ -1,0 +1,125 @@
+/**
+ * The swap process killed (SIGKILL) right after each action it announces, then `resume`: every
+ * run must end in the same consistent state as an uninterrupted swap.
+ */
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
+import { DescribeListenersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SwitchyardEvent } from "../../src/core/events.js";
+import { readRecord } from "../../src/swap/record.js";
+import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+
+const CHILD = new URL("./fixtures/deploy-child.mjs", import.meta.url);
+
+/** Runs a swap in a child process and SIGKILLs it right after its `killAfter`-th action event. */
+function deployAndKill(world: SwapWorld, release: string, killAfter: number) {
+  return new Promise<{ killed: boolean; actions: string[] }>((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD.pathname], {
+      env: {
+        ...process.env,
+        SWITCHYARD_TEST_JOB: JSON.stringify({
+          endpoint: world.sandbox.endpoint,
+          config: world.config,
+          service: SERVICE,
+          release,
+          bakeMs: 100,
+        }),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const actions: string[] = [];
+    let killed = false;
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      const event = JSON.parse(line) as SwitchyardEvent | { type: "result" };
+      if (event.type === "action") {
+        actions.push((event as { description: string }).description);
+        if (actions.length === killAfter && !killed) {
+          killed = true;
+          child.kill("SIGKILL");
+        }
+      }
+    });
+    child.on("error", reject);
+    child.on("exit", () => resolve({ killed, actions }));
+  });
+}
+
+async function endState(world: SwapWorld) {
+  const listener = await world.clients.elbv2.send(
+    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
+  );
+  const tgs = listener.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? [];
+  const groups = await world.clients.autoscaling.send(new DescribeAutoScalingGroupsCommand({}));
+  const byTg = new Map(
+    (groups.AutoScalingGroups ?? []).map((g) => [g.TargetGroupARNs?.[0], g] as const),
+  );
+  const inAction = tgs.map((t) => {
+    const g = byTg.get(t.TargetGroupArn);
+    return {
+      weight: t.Weight,
+      role: g?.Tags?.find((x) => x.Key === "switchyard:role")?.Value,
+      min: g?.MinSize,
+      desired: g?.DesiredCapacity,
+      suspended: (g?.SuspendedProcesses ?? []).map((p) => p.ProcessName).sort(),
+    };
+  });
+  const others = (groups.AutoScalingGroups ?? [])
+    .filter((g) => !tgs.some((t) => t.TargetGroupArn === g.TargetGroupARNs?.[0]))
+    .map((g) => g.Tags?.find((x) => x.Key === "switchyard:role")?.Value);
+  return {
+    inAction: inAction.sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0)),
+    liveElsewhere: others.filter((r) => r === "live" || r === "green").length,
+    locked: (await readRecord(world.clients, world.config.state as never, SERVICE)) !== undefined,
+  };
+}
+
+const CONSISTENT = {
+  inAction: [
+    { weight: 100, role: "live", min: 1, desired: 2, suspended: [] },
+    {
+      weight: 0,
+      role: "standby",
+      min: 1,
+      desired: 2,
+      suspended: ["AlarmNotification", "ScheduledActions"],
+    },
+  ],
+  liveElsewhere: 0,
+  locked: false,
+};
+
+describe("a swap killed after any action, then resumed", () => {
+  let world: SwapWorld;
+  beforeAll(async () => {
+    if (!existsSync(new URL("../../dist/index.js", import.meta.url))) {
+      throw new Error("build first: npm run build");
+    }
+    world = await swapWorld();
+    expect((await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 50 }).result).ok).toBe(true);
+    expect((await world.yard.deploy(SERVICE, { release: "r2", bakeMs: 50 }).result).ok).toBe(true);
+  });
+  afterAll(() => world?.stop());
+
+  it("ends consistent after every kill point, finishing forward or with --abort", async () => {
+    const total = (await deployAndKill(world, "r1", Number.POSITIVE_INFINITY)).actions.length;
+    expect(total).toBeGreaterThanOrEqual(10);
+    expect(await endState(world)).toEqual(CONSISTENT);
+    const seen: string[] = [];
+    for (let k = 1; k < total; k++) {
+      const release = k % 2 ? "r2" : "r1";
+      const run = await deployAndKill(world, release, k);
+      expect(run.killed).toBe(true);
+      seen.push(run.actions.at(-1) ?? "");
+      const abort = k % 3 === 0;
+      const result = await world.yard.resume(SERVICE, { abort }).result;
+      expect(result.outcome, `killed after "${run.actions.at(-1)}"`).toBe(
+        abort ? "rolled-back" : "completed",
+      );
+      expect(await endState(world), `killed after "${run.actions.at(-1)}"`).toEqual(CONSISTENT);
+    }
+    expect(new Set(seen).size).toBeGreaterThan(5);
+  });
+});
