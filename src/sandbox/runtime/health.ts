@@ -9,7 +9,7 @@
  */
 import { Agent, request } from "node:http";
 import type { HealthCheck, Target, TargetGroup } from "../state.js";
-import { isTargetGroupInUse } from "../world.js";
+import { forwardTargetGroupArns } from "../world.js";
 import type { RuntimeDeps } from "./index.js";
 
 export type CheckResult = { ok: true } | { ok: false; reason: string; description: string };
@@ -137,10 +137,27 @@ export function createHealthChecker(deps: RuntimeDeps): HealthChecker {
   let closed = false;
   let sweep = 0;
 
+  /** The target groups any listener's default actions or any rule forward to, in one pass. */
+  function targetGroupsInUse(): Set<string> {
+    const inUse = new Set<string>();
+    for (const listener of state.listeners.values()) {
+      for (const action of listener.defaultActions) {
+        for (const arn of forwardTargetGroupArns(action)) inUse.add(arn);
+      }
+    }
+    for (const rule of state.rules.values()) {
+      for (const action of rule.actions) {
+        for (const arn of forwardTargetGroupArns(action)) inUse.add(arn);
+      }
+    }
+    return inUse;
+  }
+
   function tick(): void {
     if (closed) return;
     const now = clock.now();
     sweep++;
+    const inUse = targetGroupsInUse();
     for (const tg of state.targetGroups.values()) {
       let g = groups.get(tg.arn);
       if (!g) {
@@ -148,7 +165,7 @@ export function createHealthChecker(deps: RuntimeDeps): HealthChecker {
         groups.set(tg.arn, g);
       }
       g.sweep = sweep;
-      if (!isTargetGroupInUse(state, tg.arn)) {
+      if (!inUse.has(tg.arn)) {
         g.inUse = false;
         for (const target of tg.targets.values()) {
           if (target.state !== "draining" && target.state !== "unused") markUnused(target);

@@ -225,6 +225,9 @@ export function createInstanceProcesses(deps: RuntimeDeps): InstanceProcesses {
     } finally {
       closeSync(log);
     }
+    child.once("error", (error) => {
+      if (!run.stopping) instance.bootError = `the release's web command failed: ${error.message}`;
+    });
     const pgid = child.pid;
     if (pgid === undefined) {
       throw new BootError(`could not start the release's web command: ${command}`);
@@ -249,9 +252,6 @@ export function createInstanceProcesses(deps: RuntimeDeps): InstanceProcesses {
         }
         resolve();
       });
-    });
-    child.once("error", (error) => {
-      if (!run.stopping) instance.bootError = `the release's web command failed: ${error.message}`;
     });
   }
 
