@@ -188,6 +188,8 @@ export interface Target {
   registeredAt: number;
   /** when a draining target is finally removed (real ms) */
   drainUntil?: number;
+  /** when health checks last moved the target to healthy or unhealthy (real ms) */
+  stateSince?: number;
 }
 export interface TargetGroup {
   arn: string;

@@ -88,12 +88,18 @@ export function markUnused(target: Target): void {
  * Counts one check result against a target: `healthyThreshold` consecutive successes make it
  * healthy, `unhealthyThreshold` consecutive failures unhealthy; until then it keeps its state.
  */
-export function applyCheckResult(target: Target, hc: HealthCheck, result: CheckResult): void {
+export function applyCheckResult(
+  target: Target,
+  hc: HealthCheck,
+  result: CheckResult,
+  now = Date.now(),
+): void {
   if (result.ok) {
     target.okStreak++;
     target.failStreak = 0;
     if (target.state !== "healthy" && target.okStreak >= hc.healthyThreshold) {
       target.state = "healthy";
+      target.stateSince = now;
       target.reason = undefined;
       target.description = undefined;
       return;
@@ -105,6 +111,7 @@ export function applyCheckResult(target: Target, hc: HealthCheck, result: CheckR
       target.state === "unhealthy" ||
       (target.state !== "draining" && target.failStreak >= hc.unhealthyThreshold)
     ) {
+      if (target.state !== "unhealthy") target.stateSince = now;
       target.state = "unhealthy";
       target.reason = result.reason;
       target.description = result.description;
@@ -198,7 +205,7 @@ export function createHealthChecker(deps: RuntimeDeps): HealthChecker {
       g.inFlight.delete(target.id);
       if (closed || tg.targets.get(target.id) !== target) return;
       if (target.state === "draining" || target.state === "unused") return;
-      applyCheckResult(target, tg.healthCheck, result);
+      applyCheckResult(target, tg.healthCheck, result, clock.now());
     };
     if (!port) {
       settle(FAILED);

@@ -1,0 +1,285 @@
+/**
+ * Benchmarks of the swap engine against the sandbox: overhead over the ideal swap time,
+ * detection latency, API calls per swap by operation, and rollback latency through the CLI.
+ * Every figure is the median of several runs; results go to docs/benchmarks.md.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+
+const POLL_MS = 100;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
+
+function greenHealthyAt(world: SwapWorld, group: string): number {
+  for (const tg of world.sandbox.context.state.targetGroups.values()) {
+    if (tg.name !== group) continue;
+    return Math.max(...[...tg.targets.values()].map((t) => t.stateSince ?? 0));
+  }
+  throw new Error(`no target group ${group}`);
+}
+
+interface SwapRun {
+  wallMs: number;
+  idealMs: number;
+  detectMs: number;
+  calls: Map<string, number>;
+}
+
+/** One swap r1→r2 (after a first deploy) measured against the sandbox's own timings. */
+async function measuredSwap(
+  world: SwapWorld,
+  release: string,
+  steps: number[],
+  bakeMs: number,
+): Promise<SwapRun> {
+  const before = new Map(world.clients.calls);
+  const from = world.events.length;
+  const start = Date.now();
+  const result = await world.yard.deploy(SERVICE, { release, steps, bakeMs }).result;
+  const wallMs = Date.now() - start;
+  if (!result.ok) throw new Error(`swap failed: ${result.error?.message}`);
+  const group = result.live!;
+  const healthyAt = greenHealthyAt(world, group);
+  const detected = world.events.slice(from).find((e) => e.type === "green.healthy");
+  const calls = new Map<string, number>();
+  for (const [op, n] of world.clients.calls) {
+    const d = n - (before.get(op) ?? 0);
+    if (d > 0) calls.set(op, d);
+  }
+  return {
+    wallMs,
+    idealMs: healthyAt - start + bakeMs * steps.length,
+    detectMs: (detected?.at ?? Number.NaN) - healthyAt,
+    calls,
+  };
+}
+
+async function overheadAndDetection(lines: string[]) {
+  const bakeMs = 3_000;
+  const steps = [5, 25, 50, 100];
+  const world = await swapWorld({ pollIntervalMs: POLL_MS });
+  try {
+    await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 100 }).result;
+    const runs: SwapRun[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      runs.push(await measuredSwap(world, i % 2 ? "r1" : "r2", steps, bakeMs));
+      process.stderr.write(".");
+    }
+    const overhead = runs.map((r) => ((r.wallMs - r.idealMs) / r.idealMs) * 100);
+    const overheadMs = runs.map((r) => r.wallMs - r.idealMs);
+    lines.push(
+      "## Swap overhead",
+      "",
+      `A swap r1 → r2 at ${steps.join("/")}% with a ${bakeMs / 1000} s bake per step, ${RUNS} runs, poll interval ${POLL_MS} ms.`,
+      "The ideal is the time green took to become healthy as the sandbox saw it (its last target's",
+      "move to `healthy`) plus the sum of the bakes; the overhead is everything else: observing,",
+      "deciding, every AWS change, reading the listener back, finalizing and releasing the lock.",
+      "",
+      "| figure | median | runs |",
+      "| --- | --- | --- |",
+      `| wall time | ${round(median(runs.map((r) => r.wallMs)))} ms | ${runs.map((r) => r.wallMs).join(", ")} |`,
+      `| ideal | ${round(median(runs.map((r) => r.idealMs)))} ms | ${runs.map((r) => r.idealMs).join(", ")} |`,
+      `| overhead | ${round(median(overheadMs))} ms (${round(median(overhead), 2)} %) | ${overhead.map((x) => `${round(x, 2)} %`).join(", ")} |`,
+      "",
+      "Target: ≤ 2 % over the ideal. The overhead is a fixed cost (a few dozen AWS calls on",
+      "loopback) and does not grow with the bake, so with production bakes of minutes it is far",
+      "below 1 %.",
+      "",
+      "## Detection",
+      "",
+      `From green's last target turning healthy (sandbox timestamp) to switchyard acting on it (the`,
+      "`green.healthy` event that starts the shift), and from a gate starting to fail to the",
+      `rollback's listener change. Poll interval ${POLL_MS} ms.`,
+      "",
+      "| figure | median | runs |",
+      "| --- | --- | --- |",
+      `| healthy → acting | ${round(median(runs.map((r) => r.detectMs)))} ms | ${runs.map((r) => r.detectMs).join(", ")} |`,
+    );
+    // a gate that starts failing half-way through the 25% bake
+    const gateRuns: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      let failingSince = 0;
+      let shiftedAt = 0;
+      const from = world.events.length;
+      const result = await world.yard.deploy(SERVICE, {
+        release: i % 2 ? "r2" : "r1",
+        steps: [25, 100],
+        bakeMs: 2_000,
+        gates: [
+          {
+            name: "bench",
+            check: async () => {
+              shiftedAt ||= Date.now();
+              if (Date.now() - shiftedAt < 700) return true;
+              failingSince ||= shiftedAt + 700;
+              return false;
+            },
+          },
+        ],
+      }).result;
+      if (result.ok) throw new Error("the gate benchmark's swap should have rolled back");
+      const acted = world.events
+        .slice(from)
+        .find((e) => e.type === "action" && e.description.startsWith("rollback:"));
+      gateRuns.push((acted?.at ?? Number.NaN) - failingSince);
+      process.stderr.write(".");
+    }
+    lines.push(
+      `| gate failing → rollback change | ${round(median(gateRuns))} ms | ${gateRuns.join(", ")} |`,
+      "",
+      `Target: ≤ one poll interval (${POLL_MS} ms).`,
+      "",
+    );
+  } finally {
+    await world.stop();
+  }
+}
+
+async function callsPerSwap(lines: string[]) {
+  const table: Array<{
+    steps: number[];
+    desired: number;
+    bakeMs: number;
+    calls: Map<string, number>;
+  }> = [];
+  for (const desired of [1, 4]) {
+    const world = await swapWorld({ pollIntervalMs: POLL_MS, desired });
+    try {
+      await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 100 }).result;
+      let release = "r2";
+      for (const [steps, bakeMs] of [
+        [[100], 1_000],
+        [[50, 100], 1_000],
+        [[5, 25, 50, 100], 1_000],
+        [[5, 25, 50, 100], 2_000],
+      ] as Array<[number[], number]>) {
+        const run = await measuredSwap(world, release, steps, bakeMs);
+        table.push({ steps, desired, bakeMs, calls: run.calls });
+        release = release === "r2" ? "r1" : "r2";
+        process.stderr.write(".");
+      }
+    } finally {
+      await world.stop();
+    }
+  }
+  const ops = [...new Set(table.flatMap((t) => [...t.calls.keys()]))].sort();
+  const mutating = (op: string) =>
+    /:(Create|Delete|Modify|Put|Update|Suspend|Resume|Set|Add)/.test(op);
+  const sum = (calls: Map<string, number>, pick: (op: string) => boolean) =>
+    [...calls].filter(([op]) => pick(op)).reduce((a, [, n]) => a + n, 0);
+  lines.push(
+    "## API calls per swap",
+    "",
+    `Calls by operation for one swap (after a first deploy), by steps, bake and instances per group,`,
+    `poll interval ${POLL_MS} ms. Mutating calls depend on the number of steps only; describe calls`,
+    "on the elapsed time (polls) only; neither on the number of instances.",
+    "",
+    `| operation | ${table.map((t) => `${t.steps.length} step${t.steps.length > 1 ? "s" : ""}, ${t.bakeMs / 1000} s, ${t.desired} inst.`).join(" | ")} |`,
+    `| --- | ${table.map(() => "---").join(" | ")} |`,
+    ...ops.map((op) => `| ${op} | ${table.map((t) => t.calls.get(op) ?? 0).join(" | ")} |`),
+    `| **mutating (AWS)** | ${table.map((t) => sum(t.calls, (op) => mutating(op) && !op.startsWith("s3:"))).join(" | ")} |`,
+    `| **describe (AWS)** | ${table.map((t) => sum(t.calls, (op) => !mutating(op) && !op.startsWith("s3:"))).join(" | ")} |`,
+    `| **S3 (swap record)** | ${table.map((t) => sum(t.calls, (op) => op.startsWith("s3:"))).join(" | ")} |`,
+    "",
+  );
+}
+
+async function rollbackLatency(lines: string[]) {
+  const world = await swapWorld({ pollIntervalMs: POLL_MS });
+  const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
+  const configFile = join(dir, "switchyard.config.json");
+  writeFileSync(configFile, JSON.stringify(world.config, null, 2));
+  const runs: number[] = [];
+  try {
+    await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 100 }).result;
+    await world.yard.deploy(SERVICE, { release: "r2", bakeMs: 100 }).result;
+    let live = "r2";
+    for (let i = 0; i < RUNS; i++) {
+      const standby = live === "r2" ? "r1" : "r2";
+      const url = world.listenerUrl();
+      let firstServed = 0;
+      let stop = false;
+      const pollers = Array.from({ length: 4 }, async () => {
+        while (!stop) {
+          const res = await fetch(url);
+          const body = (await res.json()) as { version?: string };
+          if (body.version === standby && !firstServed) firstServed = Date.now();
+        }
+      });
+      const started = Date.now();
+      const code = await new Promise<number>((resolve) => {
+        const child = spawn(
+          process.execPath,
+          [
+            "dist/cli/main.js",
+            "rollback",
+            SERVICE,
+            "--config",
+            configFile,
+            "--endpoint-url",
+            world.sandbox.endpoint,
+            "--quiet",
+          ],
+          {
+            stdio: "inherit",
+            env: { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
+          },
+        );
+        child.on("exit", (c) => resolve(c ?? 1));
+      });
+      const deadline = Date.now() + 10_000;
+      while (!firstServed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      stop = true;
+      await Promise.all(pollers);
+      if (code !== 0 || !firstServed) throw new Error(`rollback exited ${code}`);
+      runs.push(firstServed - started);
+      live = standby;
+      process.stderr.write(".");
+    }
+  } finally {
+    await world.stop();
+  }
+  lines.push(
+    "## Rollback",
+    "",
+    "From `switchyard rollback` being spawned (a new Node process: start-up, config, one",
+    "listener change) to the first request served by the standby through the listener. Includes",
+    `the sandbox's listener propagation delay (5 AWS seconds × time scale 0.01 = 50 ms).`,
+    "",
+    "| figure | median | runs |",
+    "| --- | --- | --- |",
+    `| spawn → first request on standby | ${round(median(runs))} ms | ${runs.join(", ")} |`,
+    "",
+    "Target: ≤ 1.0 s including process start.",
+    "",
+  );
+}
+
+export async function main(args: string[]) {
+  const only = new Set(args);
+  const want = (name: string) => only.size === 0 || only.has(name);
+  const lines = [
+    "# Benchmarks",
+    "",
+    "Produced by `npm run bench` (test/bench/benchmarks.ts) against the in-process sandbox at time",
+    `scale 0.01, on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown cpu"}), Node ${process.version}.`,
+    `Each figure is the median of ${RUNS} runs unless the table says otherwise. Do not edit by hand.`,
+    "",
+  ];
+  if (want("overhead")) await overheadAndDetection(lines);
+  if (want("calls")) await callsPerSwap(lines);
+  if (want("rollback")) await rollbackLatency(lines);
+  process.stderr.write("\n");
+  const text = `${lines.join("\n")}\n`;
+  if (only.size === 0) writeFileSync(new URL("../../docs/benchmarks.md", import.meta.url), text);
+  process.stdout.write(text);
+}
