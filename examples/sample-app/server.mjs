@@ -6,10 +6,10 @@
 //   GET /stream?ms=N sends headers at once and the body after N ms
 //
 // Settings come from the environment first, then from files next to this script:
-//   version  SAMPLE_APP_VERSION  or VERSION    (default "dev")
+//   version  SAMPLE_APP_VERSION  or VERSION    or the release manifest's version (default "dev")
 //   variant  SAMPLE_APP_VARIANT  or VARIANT    healthy (default) | never-healthy | flaky
 //   failRate SAMPLE_APP_FAIL_RATE or FAIL_RATE share of `/` requests answered 500 when flaky (default 0.5)
-//   PORT (default 8080), HOST (default 0.0.0.0), SWITCHYARD_INSTANCE_ID
+//   PORT (default 8080), HOST (default 127.0.0.1), SWITCHYARD_INSTANCE_ID
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 
@@ -26,7 +26,16 @@ function setting(envName, fileName, fallback) {
   }
 }
 
-const version = setting("SAMPLE_APP_VERSION", "VERSION", "dev");
+/** The version a `switchyard release push` manifest records, when the release carries one. */
+function manifestVersion() {
+  try {
+    return JSON.parse(readFileSync(new URL("switchyard-release.json", here), "utf8")).version;
+  } catch {
+    return undefined;
+  }
+}
+
+const version = setting("SAMPLE_APP_VERSION", "VERSION", manifestVersion() ?? "dev");
 const variant = setting("SAMPLE_APP_VARIANT", "VARIANT", "healthy");
 const failRate = Math.min(
   1,
@@ -34,7 +43,7 @@ const failRate = Math.min(
 );
 const instance = process.env.SWITCHYARD_INSTANCE_ID ?? "local";
 const port = Number(process.env.PORT ?? 8080);
-const host = process.env.HOST ?? "0.0.0.0";
+const host = process.env.HOST ?? "127.0.0.1";
 
 let served = 0;
 /** Flaky answers fail exactly `failRate` of requests, spread evenly: no luck involved. */
