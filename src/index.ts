@@ -22,7 +22,39 @@ export {
   SwitchyardError,
 } from "./core/errors.js";
 export type { EventSink, EventType, SwitchyardEvent } from "./core/events.js";
+export {
+  type IamActionInfo,
+  type IamPolicyDocument,
+  type IamStatement,
+  iamPolicy,
+  iamPolicyActions,
+  instanceRolePolicy,
+} from "./core/iam-policy.js";
 export type { Snapshot, SwapCursor, SwapPlan, Weighted } from "./core/swap-model.js";
+export {
+  type ListReleasesOptions,
+  listReleases,
+  MANIFEST_NAME,
+  type PackedRelease,
+  type PackOptions,
+  type PayloadFile,
+  type PushOptions,
+  type PushResult,
+  packRelease,
+  pushRelease,
+  type ReleaseInfo,
+  type ReleaseManifest,
+} from "./release/index.js";
+export {
+  decideRetire,
+  type FleetGroup,
+  type RetireAction,
+  type RetireDecision,
+  type RetireOptions,
+  type RetirePolicy,
+  type RetireReport,
+  type ServiceFleet,
+} from "./retire/index.js";
 export type { DeployOptions } from "./swap/deploy.js";
 export type { Gate, GateContext, SwapResult } from "./swap/loop.js";
 export type { ResumeOptions, UnlockResult } from "./swap/resume.js";

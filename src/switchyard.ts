@@ -12,6 +12,9 @@ import {
 } from "./core/config.js";
 import type { EventSink, SwitchyardEvent } from "./core/events.js";
 import type { SwapPlan } from "./core/swap-model.js";
+import { listReleases, type ReleaseInfo } from "./release/list.js";
+import { type PushOptions, type PushResult, pushRelease } from "./release/push.js";
+import { type RetireOptions, type RetireReport, retire } from "./retire/retire.js";
 import { type DeployOptions, deploy, preflight, type SwapDeps } from "./swap/deploy.js";
 import type { SwapResult } from "./swap/loop.js";
 import { type ResumeOptions, resume, type UnlockResult, unlock } from "./swap/resume.js";
@@ -57,6 +60,15 @@ export interface Switchyard {
     service: string,
     options: { force: boolean; staleAfterMs?: number },
   ): Promise<UnlockResult>;
+  /** a service's releases in S3 (its `releases` location) */
+  readonly releases: {
+    /** packs a directory (or takes a .tar.gz) and uploads it; RELEASE_EXISTS if the version is there */
+    push(service: string, options: PushOptions): Promise<PushResult>;
+    /** newest first, marking the live and standby ones */
+    list(service: string, options?: { signal?: AbortSignal }): Promise<ReleaseInfo[]>;
+  };
+  /** deletes the server groups the retire policy no longer keeps (all services by default) */
+  retire(options?: RetireOptions): Promise<RetireReport>;
   /** releases the clients' connections */
   close(): void;
 }
@@ -158,6 +170,24 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
       Promise.all(Object.values(config.services).map((s) => status(clients, config.state, s))),
     unlock: (service, o) =>
       unlock({ clients, state: config.state }, serviceConfig(config, service), o),
+    releases: {
+      // async, so an unknown service rejects rather than throws
+      push: async (service, o) => pushRelease(clients, serviceConfig(config, service), o),
+      list: async (service, o = {}) =>
+        listReleases(clients, serviceConfig(config, service), { state: config.state, ...o }),
+    },
+    retire: (o = {}) =>
+      retire(
+        {
+          clients,
+          state: config.state,
+          emit: (event) => options.onEvent?.(event),
+          pollIntervalMs,
+          signal: o.signal,
+        },
+        config,
+        o,
+      ),
     close: () => {
       if (!options.clients) clients.destroy();
     },

@@ -126,6 +126,22 @@ export function forwardAction(targetGroups: Weighted[], stickinessSeconds: numbe
   };
 }
 
+/**
+ * The actions with these target groups taken out of the weighted forward action; every other
+ * field and action as it was. A forward action that would be left empty is left as it was.
+ */
+export function withoutTargetGroups(actions: Action[], arns: ReadonlySet<string>): Action[] {
+  return actions.map((a) => {
+    const groups = a.Type === "forward" ? a.ForwardConfig?.TargetGroups : undefined;
+    if (!groups?.length) return a;
+    const kept = groups.filter((t) => !arns.has(t.TargetGroupArn ?? ""));
+    if (kept.length === groups.length || kept.length === 0) return a;
+    // the single-target shorthand must not name a group that left the weighted list
+    const { TargetGroupArn: _single, ...rest } = a;
+    return { ...rest, ForwardConfig: { ...a.ForwardConfig, TargetGroups: kept } };
+  });
+}
+
 /** Replaces the traffic's actions in one call (ModifyListener or ModifyRule). */
 export async function setActions(
   clients: Clients,

@@ -22,6 +22,7 @@ import {
   startSandbox,
 } from "../../src/sandbox/index.js";
 import { createSwitchyard, type Switchyard } from "../../src/switchyard.js";
+import { TOLERANT_TARGET_GROUP } from "./tolerant-health.js";
 
 export const SERVICE = "web/test";
 export const RELEASES = "s3://releases/web/test/";
@@ -102,19 +103,7 @@ export async function swapWorld(options: WorldOptions = {}): Promise<SwapWorld> 
         image: BASE_IMAGE_NAME,
         instanceType: "t3.small",
         capacity: { min: 1, max: desired + 2, desired },
-        targetGroup: {
-          port: 8080,
-          protocol: "HTTP",
-          healthCheck: {
-            path: "/health",
-            intervalSeconds: 5,
-            timeoutSeconds: 2,
-            healthyThreshold: 2,
-            unhealthyThreshold: 2,
-            matcher: "200",
-          },
-          deregistrationDelaySeconds: 5,
-        },
+        targetGroup: TOLERANT_TARGET_GROUP,
         steps: [5, 25, 50, 100],
         bake: 1,
         healthyTimeout: 60,

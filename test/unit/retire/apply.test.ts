@@ -1,0 +1,186 @@
+import { describe, expect, it } from "vitest";
+import type { SwitchyardEvent } from "../../../src/core/events.js";
+import {
+  applyRetirePlans,
+  type RetireEffects,
+  type RetireTarget,
+  type ServiceRetirePlan,
+} from "../../../src/retire/retire.js";
+
+const target = (name: string, tg = `tg-${name}`): RetireTarget => ({
+  name,
+  sequence: Number(name.slice(-3)),
+  targetGroupArns: [tg],
+  deleting: false,
+});
+
+function plan(
+  service: string,
+  keep: string[],
+  retire: string[],
+  skip: string[] = [],
+): ServiceRetirePlan {
+  return {
+    service,
+    decisions: [
+      ...keep.map((name) => ({ name, action: "keep" as const, reason: "kept" })),
+      ...retire.map((name) => ({ name, action: "retire" as const, reason: "old" })),
+      ...skip.map((name) => ({ name, action: "skip" as const, reason: "rule" })),
+    ],
+    targets: retire.map((n) => target(n)),
+  };
+}
+
+function fakeEffects(options: {
+  failDelete?: Set<string>;
+  carrying?: Map<string, number>;
+  holder?: string;
+  failUnlist?: boolean;
+}) {
+  const calls: string[] = [];
+  const effects: RetireEffects = {
+    async lockHolder(service) {
+      calls.push(`lock ${service}`);
+      return options.holder;
+    },
+    async unlist(service, arns) {
+      calls.push(`unlist ${service} ${arns.join(",")}`);
+      if (options.failUnlist) throw new Error("ModifyListener refused");
+      return options.carrying ?? new Map();
+    },
+    async deleteGroup(_service, t) {
+      calls.push(`delete ${t.name}`);
+      await new Promise((r) => setTimeout(r, 5));
+      if (options.failDelete?.has(t.name)) throw new Error(`boom ${t.name}`);
+    },
+  };
+  return { effects, calls };
+}
+
+describe("applying retire plans", () => {
+  it("one failed deletion does not stop the others; it is skipped with its reason", async () => {
+    const { effects, calls } = fakeEffects({ failDelete: new Set(["a-v002"]) });
+    const events: SwitchyardEvent[] = [];
+    const report = await applyRetirePlans(
+      [
+        plan("a/b", ["a-v005"], ["a-v003", "a-v002", "a-v001"]),
+        plan("c/d", ["c-v002"], ["c-v001"]),
+      ],
+      effects,
+      { dryRun: false, emit: (e) => events.push(e) },
+    );
+    expect(report).toEqual({
+      dryRun: false,
+      deleted: ["a-v003", "a-v001", "c-v001"],
+      kept: ["a-v005", "c-v002"],
+      skipped: [{ name: "a-v002", reason: "delete failed: boom a-v002" }],
+      failed: true,
+    });
+    expect(calls.filter((c) => c.startsWith("delete")).sort()).toEqual([
+      "delete a-v001",
+      "delete a-v002",
+      "delete a-v003",
+      "delete c-v001",
+    ]);
+    expect(
+      events
+        .filter((e) => e.type === "retire.deleted")
+        .map((e) => e.group)
+        .sort(),
+    ).toEqual(["a-v001", "a-v003", "c-v001"]);
+    expect(events.find((e) => e.type === "retire.skipped")).toMatchObject({
+      service: "a/b",
+      group: "a-v002",
+      reason: "delete failed: boom a-v002",
+    });
+  });
+
+  it("dry run reports what would be deleted and calls nothing", async () => {
+    const { effects, calls } = fakeEffects({});
+    const events: SwitchyardEvent[] = [];
+    const report = await applyRetirePlans(
+      [plan("a/b", ["a-v003"], ["a-v002", "a-v001"], ["x"])],
+      effects,
+      {
+        dryRun: true,
+        emit: (e) => events.push(e),
+      },
+    );
+    expect(report).toEqual({
+      dryRun: true,
+      deleted: ["a-v002", "a-v001"],
+      kept: ["a-v003"],
+      skipped: [{ name: "x", reason: "rule" }],
+      failed: false,
+    });
+    expect(calls).toEqual([]);
+    expect(events.filter((e) => e.type === "retire.deleted")).toEqual([
+      expect.objectContaining({ group: "a-v002", dryRun: true }),
+      expect.objectContaining({ group: "a-v001", dryRun: true }),
+    ]);
+  });
+
+  it("a swap that took the lock since the plan was made wins: nothing is changed", async () => {
+    const { effects, calls } = fakeEffects({ holder: "swap 9f by ci@runner" });
+    const report = await applyRetirePlans([plan("a/b", ["a-v002"], ["a-v001"])], effects, {
+      dryRun: false,
+      emit: () => undefined,
+    });
+    expect(report.skipped).toEqual([
+      { name: "a-v001", reason: "swap in flight: swap 9f by ci@runner" },
+    ]);
+    expect(report.failed).toBe(false);
+    expect(calls).toEqual(["lock a/b"]);
+  });
+
+  it("a group whose target group carries traffic by now is skipped, the others go", async () => {
+    const { effects, calls } = fakeEffects({ carrying: new Map([["tg-a-v002", 5]]) });
+    const report = await applyRetirePlans([plan("a/b", [], ["a-v002", "a-v001"])], effects, {
+      dryRun: false,
+      emit: () => undefined,
+    });
+    expect(report.deleted).toEqual(["a-v001"]);
+    expect(report.skipped).toEqual([{ name: "a-v002", reason: "carries traffic now (weight 5)" }]);
+    expect(calls).toContain("unlist a/b tg-a-v002,tg-a-v001");
+    expect(calls).not.toContain("delete a-v002");
+  });
+
+  it("a listener change that fails skips that service's groups and marks the run failed", async () => {
+    const { effects, calls } = fakeEffects({ failUnlist: true });
+    const report = await applyRetirePlans([plan("a/b", [], ["a-v001"])], effects, {
+      dryRun: false,
+      emit: () => undefined,
+    });
+    expect(report.skipped).toEqual([
+      { name: "a-v001", reason: "could not take it out of the listener: ModifyListener refused" },
+    ]);
+    expect(report.failed).toBe(true);
+    expect(calls.some((c) => c.startsWith("delete"))).toBe(false);
+  });
+
+  it("a service that could not be read is reported by name and marks the run failed", async () => {
+    const { effects } = fakeEffects({});
+    const report = await applyRetirePlans(
+      [{ service: "a/b", decisions: [], targets: [], error: "could not read the state of a/b: x" }],
+      effects,
+      { dryRun: false, emit: () => undefined },
+    );
+    expect(report).toMatchObject({
+      skipped: [{ name: "a/b", reason: "could not read the state of a/b: x" }],
+      failed: true,
+    });
+  });
+
+  it("cancelled: groups not yet deleted are skipped as cancelled", async () => {
+    const { effects } = fakeEffects({});
+    const abort = new AbortController();
+    abort.abort();
+    const report = await applyRetirePlans([plan("a/b", [], ["a-v001"])], effects, {
+      dryRun: false,
+      emit: () => undefined,
+      signal: abort.signal,
+    });
+    expect(report.skipped).toEqual([{ name: "a-v001", reason: "cancelled before it was deleted" }]);
+    expect(report.failed).toBe(true);
+  });
+});
