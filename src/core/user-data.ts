@@ -19,6 +19,8 @@ export interface UserDataVars {
   readonly group: string;
   /** The release version (`r42`). */
   readonly version: string;
+  /** The port the release must listen on (the target group's port); the built-in script exports it as PORT. */
+  readonly port?: number;
 }
 
 export const USER_DATA_PLACEHOLDERS = [
@@ -78,6 +80,7 @@ export function builtInUserData(vars: UserDataVars): string {
     env("SWITCHYARD_APP", vars.app),
     env("SWITCHYARD_ENV", vars.env),
     env("SWITCHYARD_GROUP", vars.group),
+    ...(vars.port === undefined ? [] : [env("PORT", String(vars.port))]),
     `exec ${FETCH_AND_RUN}`,
     "",
   ].join("\n");

@@ -201,6 +201,7 @@ export async function preflight(
         env: service.env,
         group: names.autoScalingGroup,
         version: release.version,
+        port: service.targetGroup.port,
       },
       template,
     ),

@@ -38,6 +38,7 @@ const EXAMPLE_VARS: UserDataVars = {
   env: "prod",
   group: "web-prod-v007",
   version: "r42",
+  port: 8080,
 };
 
 function block(text: string, name: string): string {

@@ -1,0 +1,102 @@
+/** `switchyard deploy <service> --release <url|version>`: the swap, or its plan with --dry-run. */
+import type { Command } from "commander";
+import { globalsOf, writeLine } from "../io.js";
+import { collect, parseDurationFlag, parseSteps } from "../options.js";
+import type { CommandContext } from "../program.js";
+import {
+  noteService,
+  openSwitchyard,
+  pollIntervalOption,
+  runOperation,
+  swapResultObject,
+} from "../shared.js";
+
+interface DeployFlags {
+  release: string;
+  steps?: number[];
+  bake?: number;
+  gate?: string[];
+  stickiness: boolean;
+  keepFailed?: boolean;
+  dryRun?: boolean;
+  pollInterval?: number;
+}
+
+export function registerDeploy(program: Command, { io, state }: CommandContext): void {
+  program
+    .command("deploy")
+    .description(
+      "swap a service to a release: launch green, shift traffic in steps, keep blue as standby",
+    )
+    .argument("<service>", "the service, <app>/<env>")
+    .requiredOption(
+      "--release <url|version>",
+      "a release URL (s3://…/r42.tar.gz) or a version under the service's releases",
+    )
+    .option(
+      "--steps <list>",
+      "percent of traffic on green at each step, ending at 100 (e.g. 5,25,100)",
+      parseSteps,
+    )
+    .option(
+      "--bake <duration>",
+      "wait at each step while gates are checked (e.g. 30s)",
+      parseDurationFlag,
+    )
+    .option(
+      "--gate <command>",
+      "a command run at each bake; non-zero exit rolls back (repeatable)",
+      collect,
+    )
+    .option("--no-stickiness", "no target-group stickiness during the shift")
+    .option("--keep-failed", "keep a failed green group (tagged failed) for inspection")
+    .option("--dry-run", "print the plan and change nothing")
+    .addOption(pollIntervalOption())
+    .action(async (service: string, flags: DeployFlags, command: Command) => {
+      noteService(state, service);
+      const globals = globalsOf(command, io);
+      const [{ checkSteps, describePlan }, { commandGates }] = await Promise.all([
+        import("../../swap/deploy.js"),
+        import("../gates.js"),
+      ]);
+      if (flags.steps) checkSteps(flags.steps);
+      const yard = await openSwitchyard(globals, io, {
+        service,
+        ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
+      });
+      const configured = yard.config.services[service]?.gates ?? [];
+      const gates = commandGates(configured, flags.gate ?? [], {
+        env: io.env,
+        ...(io.cwd ? { cwd: io.cwd } : {}),
+      });
+      const options = {
+        release: flags.release,
+        ...(flags.steps ? { steps: flags.steps } : {}),
+        ...(flags.bake === undefined ? {} : { bakeMs: flags.bake }),
+        ...(flags.stickiness === false ? { stickiness: false } : {}),
+        ...(flags.keepFailed ? { keepFailed: true } : {}),
+        gates,
+      };
+      if (flags.dryRun) {
+        try {
+          const plan = await yard.plan(service, options);
+          if (globals.json) writeLine(io.stdout, JSON.stringify(plan));
+          else for (const line of describePlan(plan)) writeLine(io.stdout, line);
+        } finally {
+          yard.close();
+        }
+        return;
+      }
+      await runOperation({
+        io,
+        state,
+        globals,
+        yard,
+        service,
+        interrupt: "rolls-back",
+        start: (signal) => yard.deploy(service, { ...options, signal }),
+        toResult: swapResultObject,
+        failure: (r) => r.error,
+      });
+    });
+}

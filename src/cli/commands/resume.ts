@@ -1,0 +1,52 @@
+/** `switchyard resume <service> [--abort]`: finish (or undo) a swap that was interrupted. */
+import type { Command } from "commander";
+import { globalsOf } from "../io.js";
+import type { CommandContext } from "../program.js";
+import {
+  noteService,
+  openSwitchyard,
+  pollIntervalOption,
+  runOperation,
+  swapResultObject,
+} from "../shared.js";
+
+interface ResumeFlags {
+  abort?: boolean;
+  pollInterval?: number;
+}
+
+export function registerResume(program: Command, { io, state }: CommandContext): void {
+  program
+    .command("resume")
+    .description(
+      "finish a swap whose process stopped, from its swap record (or undo it with --abort)",
+    )
+    .argument("<service>", "the service, <app>/<env>")
+    .option("--abort", "roll the interrupted swap back instead of finishing it")
+    .addOption(pollIntervalOption())
+    .action(async (service: string, flags: ResumeFlags, command: Command) => {
+      noteService(state, service);
+      const globals = globalsOf(command, io);
+      const { commandGates } = await import("../gates.js");
+      const yard = await openSwitchyard(globals, io, {
+        service,
+        ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
+      });
+      const gates = commandGates(yard.config.services[service]?.gates ?? [], [], {
+        env: io.env,
+        ...(io.cwd ? { cwd: io.cwd } : {}),
+      });
+      await runOperation({
+        io,
+        state,
+        globals,
+        yard,
+        service,
+        interrupt: "rolls-back",
+        start: (signal) =>
+          yard.resume(service, { ...(flags.abort ? { abort: true } : {}), gates, signal }),
+        toResult: swapResultObject,
+        failure: (r) => r.error,
+      });
+    });
+}

@@ -1,0 +1,128 @@
+/** `switchyard status [service]`: server groups, roles, releases, capacity, health, weights, swaps. */
+import type { Command } from "commander";
+import type { ServiceStatus } from "../../swap/status.js";
+import { type CliStream, globalsOf, writeLine } from "../io.js";
+import type { CommandContext } from "../program.js";
+import { formatElapsed, releaseVersion } from "../render.js";
+import { noteService, openSwitchyard } from "../shared.js";
+
+/** The contract's `status --json` object: exactly these fields, in this order. */
+export function statusJson(s: ServiceStatus) {
+  return {
+    service: s.service,
+    groups: s.groups.map((g) => ({
+      name: g.name,
+      role: g.role,
+      release: g.release,
+      sequence: g.sequence,
+      createdAt: g.createdAt,
+      capacity: { min: g.capacity.min, max: g.capacity.max, desired: g.capacity.desired },
+      instances: { inService: g.instances.inService, healthy: g.instances.healthy },
+      weight: g.weight,
+      suspendedProcesses: [...g.suspendedProcesses],
+    })),
+    swap: s.swap,
+  };
+}
+
+/** Left-aligned columns separated by two spaces. */
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** A service's status as lines for a terminal. */
+export function describeStatus(s: ServiceStatus): string[] {
+  const lines = [s.service];
+  if (s.groups.length === 0) {
+    lines.push(`  no server groups yet: switchyard deploy ${s.service} --release <version>`);
+  } else {
+    const rows = [
+      [
+        "GROUP",
+        "ROLE",
+        "RELEASE",
+        "WEIGHT",
+        "MIN/DESIRED/MAX",
+        "IN SERVICE",
+        "HEALTHY",
+        "SUSPENDED",
+      ],
+    ];
+    for (const g of s.groups) {
+      rows.push([
+        g.name,
+        g.deleting ? `${g.role} (deleting)` : g.role,
+        releaseVersion(g.release),
+        g.weight === null ? "-" : String(g.weight),
+        `${g.capacity.min}/${g.capacity.desired}/${g.capacity.max}`,
+        String(g.instances.inService),
+        String(g.instances.healthy),
+        g.suspendedProcesses.length ? g.suspendedProcesses.join(",") : "-",
+      ]);
+    }
+    lines.push(...table(rows).map((l) => `  ${l}`));
+  }
+  const w = s.swap;
+  if (w) {
+    const step =
+      w.step > 0
+        ? `step ${w.step}/${w.of}${w.weight === null ? "" : ` (${w.weight}%)`}`
+        : "launching";
+    lines.push(
+      `  swap in flight: ${w.swapId}, ${w.phase}, ${step}, ${releaseVersion(w.release)} on ${w.green}${w.blue ? ` (blue ${w.blue})` : ""}`,
+      `    by ${w.owner.user}@${w.owner.host} pid ${w.owner.pid}, started ${w.startedAt}, heartbeat ${formatElapsed(w.heartbeatAgeMs)} ago`,
+    );
+    if (w.failure) lines.push(`    failure ${w.failure.code}: ${w.failure.message}`);
+  } else {
+    lines.push("  no swap in flight");
+  }
+  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  return lines;
+}
+
+function printWarnings(stderr: CliStream, statuses: ServiceStatus[]) {
+  for (const s of statuses) {
+    for (const warning of s.warnings) writeLine(stderr, `warning: ${s.service}: ${warning}`);
+  }
+}
+
+export function registerStatus(program: Command, { io, state }: CommandContext): void {
+  program
+    .command("status")
+    .description(
+      "server groups, roles, releases, capacity, health, listener weights and any swap in flight",
+    )
+    .argument("[service]", "the service, <app>/<env> (default: every service in the config)")
+    .action(async (service: string | undefined, _flags: unknown, command: Command) => {
+      noteService(state, service);
+      const globals = globalsOf(command, io);
+      const yard = await openSwitchyard(globals, io, service === undefined ? {} : { service });
+      try {
+        const statuses =
+          service === undefined ? await yard.statusAll() : [await yard.status(service)];
+        if (globals.json) {
+          const out = statuses.map(statusJson);
+          writeLine(io.stdout, JSON.stringify(service === undefined ? out : out[0]));
+          printWarnings(io.stderr, statuses);
+        } else {
+          statuses.forEach((s, i) => {
+            if (i > 0) writeLine(io.stdout);
+            for (const line of describeStatus(s)) writeLine(io.stdout, line);
+          });
+        }
+      } finally {
+        yard.close();
+      }
+    });
+}

@@ -1,0 +1,111 @@
+/**
+ * What a CLI run talks to (its streams, environment, signals) and the global options every
+ * command reads. Kept free of heavy imports: `switchyard --help` loads this.
+ */
+import type { Command } from "commander";
+
+/** A stream the CLI writes to; `isTTY` decides spinners vs plain lines. */
+export type CliStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export type SignalName = "SIGINT" | "SIGTERM";
+
+export interface CliIo {
+  stdout: CliStream;
+  stderr: CliStream;
+  env: Record<string, string | undefined>;
+  /** working directory for the config file (default `process.cwd()`) */
+  cwd?: string;
+  /** subscribes to a signal; returns the unsubscribe (default: `process.on`) */
+  onSignal?: (signal: SignalName, handler: () => void) => () => void;
+  /** exits at once (the second Ctrl-C); default `process.exit` */
+  exit?: (code: number) => void;
+}
+
+/** What one run has learnt, for the top-level catch. */
+export interface RunState {
+  /** the top-level command being run (`deploy`, `status`, …) */
+  command?: string;
+  /** the service named on the command line */
+  service?: string;
+  json: boolean;
+  verbose: boolean;
+  /** the result object has been written already (deploy/rollback/resume) */
+  resultPrinted: boolean;
+  startedAt: number;
+}
+
+export function createRunState(): RunState {
+  return { json: false, verbose: false, resultPrinted: false, startedAt: Date.now() };
+}
+
+/** The commands whose --json output ends with a result object. */
+export const RESULT_COMMANDS: ReadonlySet<string> = new Set(["deploy", "rollback", "resume"]);
+
+export interface GlobalOptions {
+  config?: string;
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+  json: boolean;
+  yes: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean;
+}
+
+interface RawGlobals {
+  config?: string;
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+  json?: boolean;
+  yes?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+}
+
+/** The global options as a command sees them, with the environment's say (NO_COLOR, AWS_ENDPOINT_URL). */
+export function globalsOf(command: Command, io: CliIo): GlobalOptions {
+  const o = command.optsWithGlobals<RawGlobals>();
+  const noColor = io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== "";
+  const endpointUrl = o.endpointUrl ?? (io.env.AWS_ENDPOINT_URL || undefined);
+  return {
+    ...(o.config === undefined ? {} : { config: o.config }),
+    ...(o.region === undefined ? {} : { region: o.region }),
+    ...(o.profile === undefined ? {} : { profile: o.profile }),
+    ...(endpointUrl === undefined ? {} : { endpointUrl }),
+    json: o.json === true,
+    yes: o.yes === true,
+    quiet: o.quiet === true,
+    verbose: o.verbose === true,
+    color: o.color !== false && !noColor,
+  };
+}
+
+/** True on CI systems, where spinners only clutter logs. */
+export function isCI(env: Record<string, string | undefined>): boolean {
+  const ci = env.CI;
+  if (ci !== undefined && ci !== "" && ci !== "0" && ci.toLowerCase() !== "false") return true;
+  return Boolean(
+    env.CONTINUOUS_INTEGRATION || env.GITHUB_ACTIONS || env.BUILD_NUMBER || env.RUN_ID,
+  );
+}
+
+export function onSignal(io: CliIo, signal: SignalName, handler: () => void): () => void {
+  if (io.onSignal) return io.onSignal(signal, handler);
+  process.on(signal, handler);
+  return () => {
+    process.off(signal, handler);
+  };
+}
+
+export function exitNow(io: CliIo, code: number): void {
+  if (io.exit) io.exit(code);
+  else process.exit(code);
+}
+
+/** Writes one line. */
+export function writeLine(stream: CliStream, line = ""): void {
+  stream.write(`${line}\n`);
+}

@@ -1,0 +1,102 @@
+/**
+ * The commander program: a factory, so each run (and each test) gets a fresh one. Only commander
+ * and the command definitions load here; every action imports what it needs when it runs, so
+ * `switchyard --help` stays fast.
+ */
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { registerDemo } from "./commands/demo.js";
+import { registerDeploy } from "./commands/deploy.js";
+import { registerInit } from "./commands/init.js";
+import { registerResume } from "./commands/resume.js";
+import { registerRollback } from "./commands/rollback.js";
+import { registerSandbox } from "./commands/sandbox.js";
+import { registerStatus } from "./commands/status.js";
+import { registerUnlock } from "./commands/unlock.js";
+import { type CliIo, createRunState, type RunState } from "./io.js";
+
+export interface CommandContext {
+  io: CliIo;
+  state: RunState;
+}
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+    return (JSON.parse(text) as { version?: string }).version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+/**
+ * Commander's own error messages (`error: unknown option '--x'`) in switchyard's form:
+ * `error INVALID_INPUT: unknown option '--x'`, a suggestion as a `hint:` line.
+ */
+export function formatUsageError(text: string): string {
+  const lines = text.replace(/\n+$/, "").split("\n");
+  const out: string[] = [];
+  for (const line of lines) {
+    const suggestion = /^\(Did you mean (.+)\?\)$/.exec(line.trim());
+    if (suggestion) out.push(`hint: did you mean ${suggestion[1]}?`);
+    else if (out.length === 0) out.push(`error INVALID_INPUT: ${line.replace(/^error: /, "")}`);
+    else out.push(line);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+export function createProgram(io: CliIo, state: RunState = createRunState()): Command {
+  const program = new Command("switchyard");
+  const ctx: CommandContext = { io, state };
+  program
+    .description("Blue/green swaps of EC2 Auto Scaling groups behind an Application Load Balancer.")
+    .version(packageVersion(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(formatUsageError(s)),
+      getOutHelpWidth: () => io.stdout.columns ?? 100,
+      getErrHelpWidth: () => io.stderr.columns ?? 100,
+      getOutHasColors: () => false,
+      getErrHasColors: () => false,
+    })
+    .option(
+      "-c, --config <file>",
+      "config file (default: switchyard.config.{yaml,yml,json,ts,mts,js,mjs} in the working directory)",
+    )
+    .option(
+      "--region <region>",
+      "AWS region (default: the config's region, else the AWS SDK chain)",
+    )
+    .option("--profile <profile>", "AWS profile from the shared config files")
+    .option(
+      "--endpoint-url <url>",
+      "send every AWS call to this endpoint, e.g. the sandbox (also: AWS_ENDPOINT_URL)",
+    )
+    .option("--json", "machine output: JSON only on stdout")
+    .option("-y, --yes", "answer yes to confirmations")
+    .option("-q, --quiet", "print only the result and errors")
+    .option("-v, --verbose", "more detail, and the AWS calls made by operation at the end")
+    .addOption(new Option("--no-color", "no colours in output (also: NO_COLOR)"))
+    .addHelpCommand("help [command]", "show help for a command");
+
+  program.hook("preSubcommand", (_program, sub) => {
+    state.command = sub.name();
+    const opts = program.opts<{ json?: boolean; verbose?: boolean }>();
+    state.json = opts.json === true;
+    state.verbose = opts.verbose === true;
+  });
+
+  registerSandbox(program, ctx);
+  registerDemo(program, ctx);
+  registerInit(program, ctx);
+  registerDeploy(program, ctx);
+  registerStatus(program, ctx);
+  registerRollback(program, ctx);
+  registerResume(program, ctx);
+  registerUnlock(program, ctx);
+  return program;
+}

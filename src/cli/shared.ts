@@ -1,0 +1,166 @@
+/**
+ * What the commands share: loading the config and the library (lazily), running a long operation
+ * with its renderer and Ctrl-C handling, and the `--poll-interval` option.
+ */
+import { Option } from "commander";
+import type { SwitchyardError } from "../core/errors.js";
+import type { SwapResult } from "../swap/loop.js";
+import type { RollbackResult } from "../swap/rollback.js";
+import type { Operation, Switchyard } from "../switchyard.js";
+import {
+  type CliIo,
+  exitNow,
+  type GlobalOptions,
+  onSignal,
+  type RunState,
+  writeLine,
+} from "./io.js";
+import { parseDurationFlag } from "./options.js";
+import { chooseMode, createRenderer, type ResultObject } from "./render.js";
+
+/** The hidden `--poll-interval <duration>` (tests against a fast sandbox use ~100ms). */
+export function pollIntervalOption(): Option {
+  return new Option("--poll-interval <duration>", "how often a waiting swap observes the world")
+    .argParser(parseDurationFlag)
+    .hideHelp();
+}
+
+/** Loads the config file (`--config`, else the working directory's) and opens the library on it. */
+export async function openSwitchyard(
+  globals: GlobalOptions,
+  io: CliIo,
+  options: { service?: string; pollIntervalMs?: number } = {},
+): Promise<Switchyard> {
+  const [{ loadConfig, serviceConfig }, { createSwitchyard }] = await Promise.all([
+    import("../core/config.js"),
+    import("../switchyard.js"),
+  ]);
+  const { config } = await loadConfig({ path: globals.config, cwd: io.cwd });
+  // an unknown service fails here, before any AWS client exists
+  if (options.service !== undefined) serviceConfig(config, options.service);
+  return createSwitchyard({
+    config,
+    ...(globals.region === undefined ? {} : { region: globals.region }),
+    ...(globals.endpointUrl === undefined ? {} : { endpoint: globals.endpointUrl }),
+    ...(globals.profile === undefined ? {} : { profile: globals.profile }),
+    ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
+  });
+}
+
+/** The contract's result object of a swap or resume. */
+export function swapResultObject(r: SwapResult): ResultObject {
+  return {
+    type: "result",
+    ok: r.ok,
+    service: r.service,
+    live: r.live,
+    standby: r.standby,
+    release: r.release,
+    durationMs: r.durationMs,
+    ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+  };
+}
+
+export function rollbackResultObject(r: RollbackResult): ResultObject {
+  return {
+    type: "result",
+    ok: true,
+    service: r.service,
+    live: r.live,
+    standby: r.standby,
+    release: r.release,
+    durationMs: r.durationMs,
+  };
+}
+
+/** The result object for an error that ended a deploy, rollback or resume before its result. */
+export function failureResultObject(state: RunState, error: SwitchyardError): ResultObject {
+  return {
+    type: "result",
+    ok: false,
+    service: state.service ?? null,
+    live: null,
+    standby: null,
+    release: null,
+    durationMs: Date.now() - state.startedAt,
+    error: { code: error.code, message: error.message },
+  };
+}
+
+export interface OperationRun<T> {
+  io: CliIo;
+  state: RunState;
+  globals: GlobalOptions;
+  yard: Switchyard;
+  service: string;
+  /** what the first Ctrl-C does, for its message */
+  interrupt: "rolls-back" | "stops";
+  start(signal: AbortSignal): Operation<T>;
+  toResult(result: T): ResultObject;
+  /** the error a settled-but-failed result carries (a swap that was rolled back) */
+  failure?(result: T): SwitchyardError | undefined;
+}
+
+/**
+ * Runs a long operation: renders its events, answers Ctrl-C (the first aborts the operation,
+ * which rolls back; the second exits 130 at once), prints the result. Throws the operation's
+ * error (for the top-level catch) after the result object has been printed.
+ */
+export async function runOperation<T>(run: OperationRun<T>): Promise<void> {
+  const { io, globals, state, service } = run;
+  const renderer = await createRenderer({
+    mode: chooseMode(globals, io),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    quiet: globals.quiet,
+    verbose: globals.verbose,
+    color: globals.color,
+  });
+  const controller = new AbortController();
+  let interrupts = 0;
+  const interrupt = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      controller.abort();
+      renderer.notice(
+        run.interrupt === "rolls-back"
+          ? `interrupted: rolling ${service} back; traffic returns to blue (Ctrl-C again to exit at once)`
+          : `interrupted: stopping (Ctrl-C again to exit at once)`,
+        "warn",
+      );
+      return;
+    }
+    renderer.stop();
+    writeLine(
+      io.stderr,
+      run.interrupt === "rolls-back"
+        ? `warning: exiting before the rollback finished; the swap record keeps its state, so \`switchyard resume ${service}\` finishes the rollback`
+        : "warning: exiting before the operation finished; run `switchyard status` to see where it stopped",
+    );
+    exitNow(io, 130);
+  };
+  const offInt = onSignal(io, "SIGINT", interrupt);
+  const offTerm = onSignal(io, "SIGTERM", () => {
+    if (!controller.signal.aborted) interrupt();
+  });
+  try {
+    const operation = run.start(controller.signal);
+    for await (const event of operation.events) renderer.event(event);
+    const result = await operation.result;
+    renderer.result(run.toResult(result));
+    state.resultPrinted = true;
+    const failure = run.failure?.(result);
+    if (failure) throw failure;
+  } finally {
+    renderer.stop();
+    if (globals.verbose) renderer.calls(run.yard.clients.calls);
+    offInt();
+    offTerm();
+    run.yard.close();
+  }
+}
+
+/** The global options and positional service of a command, remembered for the top-level catch. */
+export function noteService(state: RunState, service: string | undefined): void {
+  if (service !== undefined) state.service = service;
+}

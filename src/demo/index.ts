@@ -1,0 +1,277 @@
+/**
+ * The demo: an in-process sandbox, the sample app's releases r1 and r2, a first deploy of r1,
+ * steady traffic through the load balancer, a swap to r2 at 5/25/50/100% with the live split
+ * printed per step, then a rollback and a summary. No AWS account; about half a minute.
+ */
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { call } from "../aws/call.js";
+import { createClients } from "../aws/clients.js";
+import type { SwitchyardEvent } from "../core/events.js";
+import { startSandbox } from "../sandbox/index.js";
+import { createSwitchyard, type Operation } from "../switchyard.js";
+import { bootstrapService } from "./bootstrap.js";
+import { startTraffic, type TrafficBucket } from "./traffic.js";
+
+export interface DemoOptions {
+  /** where the demo prints */
+  out: { write(text: string): unknown };
+  /** sandbox time scale (default 0.02: fifty times faster than AWS) */
+  timeScale?: number;
+  /** bake at each step of the swap, ms (default 3000) */
+  bakeMs?: number;
+  /** how often the swap observes the sandbox, ms (default 100) */
+  pollIntervalMs?: number;
+  /** traffic: concurrent clients (default 4) and requests per second in all (default 100) */
+  clients?: number;
+  requestsPerSecond?: number;
+  /** print every event, not only milestones */
+  verbose?: boolean;
+  /** stops the demo early (Ctrl-C); the sandbox is stopped either way */
+  signal?: AbortSignal;
+}
+
+export interface DemoStep {
+  label: string;
+  /** percent on green the library set for this step (undefined outside the swap) */
+  weight?: number;
+  requests: number;
+  failures: number;
+  /** responses by the release version that served them */
+  versions: Record<string, number>;
+}
+
+export interface DemoSummary {
+  ok: boolean;
+  requests: number;
+  failures: number;
+  steps: DemoStep[];
+  durations: { firstDeployMs: number; swapMs: number; rollbackMs: number; totalMs: number };
+  live: string | null;
+}
+
+export const DEMO_SERVICE = "web/demo";
+const RELEASES = ["r1", "r2"] as const;
+
+function percent(n: number, of: number): string {
+  return of === 0 ? "0%" : `${((100 * n) / of).toFixed(1).replace(/\.0$/, "")}%`;
+}
+
+/** `r1 95% · r2 5%` */
+function split(bucket: TrafficBucket): string {
+  const served = Object.values(bucket.versions).reduce((a, b) => a + b, 0);
+  const parts = Object.keys(bucket.versions)
+    .sort()
+    .map((v) => `${v} ${percent(bucket.versions[v] ?? 0, served)}`);
+  return parts.length ? parts.join(" · ") : "no answers";
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+async function loadSampleApp(): Promise<{
+  buildSampleRelease(o: { version: string }): Promise<Buffer>;
+}> {
+  // the sample app lives in examples/ (TypeScript, outside the compiled sources): load it with jiti
+  const { createJiti } = await import("jiti");
+  const jiti = createJiti(import.meta.url);
+  const path = new URL("../../examples/sample-app/release.ts", import.meta.url);
+  return jiti.import(path.pathname);
+}
+
+/** Runs the demo end to end; resolves with what happened. Never leaves a process behind. */
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const { out } = options;
+  const say = (line = "") => out.write(`${line}\n`);
+  const started = Date.now();
+  const bakeMs = options.bakeMs ?? 3000;
+  const { describeEvent, formatElapsed } = await import("../cli/render.js");
+
+  say(
+    "switchyard demo: a local sandbox, the sample app, a blue/green swap under live traffic, a rollback",
+  );
+  say();
+  const sandbox = await startSandbox({ port: 0, timeScale: options.timeScale ?? 0.02 });
+  const clients = createClients({ endpoint: sandbox.endpoint, region: sandbox.region });
+  let traffic: ReturnType<typeof startTraffic> | undefined;
+  const onAbort = () => traffic?.stop();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    say(
+      `▸ sandbox on ${sandbox.endpoint} (region ${sandbox.region}, timers × ${sandbox.clock.timeScale})`,
+    );
+    const boot = await bootstrapService({ clients, service: DEMO_SERVICE });
+    const service = boot.config.services[DEMO_SERVICE]!;
+    const { buildSampleRelease } = await loadSampleApp();
+    for (const version of RELEASES) {
+      const body = await buildSampleRelease({ version });
+      await call(() =>
+        clients.s3.send(
+          new PutObjectCommand({
+            Bucket: boot.bucket,
+            Key: `web/demo/${version}.tar.gz`,
+            Body: body,
+            ContentType: "application/gzip",
+          }),
+        ),
+      );
+    }
+    say(
+      `▸ releases ${RELEASES.join(", ")} built from examples/sample-app and uploaded to ${service.releases}`,
+    );
+    const listeners = (await (
+      await fetch(`${sandbox.endpoint}/_sandbox/listeners`)
+    ).json()) as Array<{
+      listenerArn: string;
+      url: string | null;
+    }>;
+    const url = listeners.find((l) => l.listenerArn === boot.listenerArn)?.url;
+    if (!url) throw new Error(`the sandbox serves no URL for listener ${boot.listenerArn}`);
+    say(
+      `▸ load balancer ${boot.loadBalancerName}, listener ${url} (a fixed 503 until the first deploy)`,
+    );
+
+    const yard = createSwitchyard({
+      config: {
+        ...boot.config,
+        services: {
+          [DEMO_SERVICE]: {
+            ...service,
+            bake: bakeMs / 1000,
+            stickiness: false,
+            steps: [5, 25, 50, 100],
+          },
+        },
+      },
+      clients,
+      pollIntervalMs: options.pollIntervalMs ?? 100,
+      heartbeatMs: 2_000,
+    });
+
+    const timeline = {};
+    const show = (event: SwitchyardEvent) => {
+      const line = describeEvent(event, timeline);
+      if (line.verbose && !options.verbose) return;
+      if (
+        !options.verbose &&
+        (line.kind === "action" || line.kind === "wait" || line.kind === "info")
+      )
+        return;
+      const mark = line.kind === "fail" ? "✖" : line.kind === "warn" ? "⚠" : "✔";
+      say(`  ${mark} ${line.text}`);
+    };
+    const follow = async <T>(operation: Operation<T>, onEvent?: (e: SwitchyardEvent) => void) => {
+      for await (const event of operation.events) {
+        onEvent?.(event);
+        show(event);
+        if (options.signal?.aborted) break;
+      }
+      return operation.result;
+    };
+    const aborted = () => options.signal?.aborted === true;
+
+    // 1. the first deploy
+    say();
+    say("1. first deploy of r1 (no blue yet: the listener points at green once it is healthy)");
+    const first = await follow(
+      yard.deploy(DEMO_SERVICE, { release: "r1", signal: options.signal }),
+    );
+    if (!first.ok) throw first.error ?? new Error("the first deploy did not complete");
+    const firstDeployMs = first.durationMs;
+
+    // 2. traffic
+    const workers = options.clients ?? 4;
+    const rate = options.requestsPerSecond ?? 100;
+    say();
+    say(`2. steady traffic: ${workers} clients, ${rate} requests/s in all, through ${url}`);
+    traffic = startTraffic({ url, workers, requestsPerSecond: rate, label: "before the swap" });
+    await new Promise((r) => setTimeout(r, 1000));
+    const report = (bucket: TrafficBucket | undefined) => {
+      if (!bucket) return;
+      const failures = bucket.failures ? `, ${bucket.failures} failed` : "";
+      say(
+        `     ${bucket.label.padEnd(22)} ${split(bucket)}  (${bucket.requests} requests${failures})`,
+      );
+    };
+    report(traffic.mark("launching green"));
+
+    // 3. the swap
+    say();
+    say(`3. swap to r2 at 5% → 25% → 50% → 100%, baking ${seconds(bakeMs)} at each step`);
+    const swap = aborted()
+      ? undefined
+      : await follow(
+          yard.deploy(DEMO_SERVICE, { release: "r2", signal: options.signal }),
+          (event) => {
+            if (event.type === "step.shifted") {
+              traffic?.mark(`step ${event.step}/${event.of} (${event.weight}% r2)`, event.weight);
+            } else if (event.type === "step.baked") {
+              report(traffic?.current());
+            } else if (event.type === "swap.completed" || event.type === "swap.rolled-back") {
+              traffic?.mark("after the swap");
+            }
+          },
+        );
+    const swapMs = swap?.durationMs ?? 0;
+    if (swap && !swap.ok)
+      say(`  ✖ the swap did not complete: ${swap.error?.message ?? "rolled back"}`);
+    await new Promise((r) => setTimeout(r, aborted() ? 0 : 1000));
+    report(traffic.mark("after the rollback"));
+
+    // 4. the rollback
+    say();
+    say("4. rollback: the standby (r1) back to 100% in one listener change");
+    let rollbackMs = 0;
+    let live: string | null = swap?.live ?? first.live;
+    if (!aborted() && swap?.ok) {
+      const back = await follow(yard.rollback(DEMO_SERVICE, { signal: options.signal }));
+      rollbackMs = back.durationMs;
+      live = back.live;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    report(traffic.mark("done"));
+    await traffic.stop();
+    yard.close();
+
+    // 5. the summary
+    const buckets = traffic.buckets().filter((b) => b.requests > 0);
+    const requests = traffic.buckets().reduce((n, b) => n + b.requests, 0);
+    const failures = traffic.buckets().reduce((n, b) => n + b.failures, 0);
+    const totalMs = Date.now() - started;
+    say();
+    say("summary");
+    say(`  requests   ${requests}, failed ${failures} (${percent(failures, requests)})`);
+    say(
+      `  durations  first deploy ${formatElapsed(firstDeployMs)}, swap ${formatElapsed(swapMs)}, rollback ${formatElapsed(rollbackMs)}, demo ${formatElapsed(totalMs)}`,
+    );
+    say("  served by release, per phase:");
+    for (const b of buckets) say(`    ${b.label.padEnd(22)} ${split(b)}  (${b.requests} requests)`);
+    say(`  live now   ${live ?? "nothing"}`);
+    const ok = !aborted() && swap?.ok === true && rollbackMs > 0;
+    say();
+    say(
+      ok
+        ? "That was a blue/green swap and a rollback on a local cloud. Next: `switchyard sandbox`, then `switchyard sandbox bootstrap web/dev`."
+        : "The demo stopped early.",
+    );
+    return {
+      ok,
+      requests,
+      failures,
+      steps: buckets.map((b) => ({
+        label: b.label,
+        ...(b.weight === undefined ? {} : { weight: b.weight }),
+        requests: b.requests,
+        failures: b.failures,
+        versions: { ...b.versions },
+      })),
+      durations: { firstDeployMs, swapMs, rollbackMs, totalMs },
+      live,
+    };
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    await traffic?.stop();
+    clients.destroy();
+    await sandbox.stop();
+  }
+}

@@ -1,0 +1,389 @@
+/**
+ * The built CLI (`node dist/cli/main.js`), spawned as a user runs it, against an in-process
+ * sandbox. The build runs once before the tests (TypeScript 7's tsc takes about a second).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { buildSampleRelease } from "../../examples/sample-app/release.js";
+import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const MAIN = join(ROOT, "dist/cli/main.js");
+const SERVICE = "web/e2e";
+const FAST = ["--poll-interval", "100ms"];
+
+let sandbox: Sandbox;
+let dir: string;
+let configPath: string;
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment a user's shell would give the CLI, without anything that hides its warnings. */
+function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+  for (const name of [
+    "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "CI",
+  ]) {
+    delete env[name];
+  }
+  return env;
+}
+
+function start(args: string[], options: { cwd?: string } = {}) {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    cwd: options.cwd ?? dir,
+    env: userEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  child.stderr.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const done = new Promise<Run>((resolve) => {
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done, stdout: () => stdout, stderr: () => stderr };
+}
+
+function cli(...args: string[]): Promise<Run> {
+  return start(args).done;
+}
+
+/** The CLI with the sandbox's endpoint and the bootstrapped config. */
+function yard(...args: string[]): Promise<Run> {
+  return cli(...args, "--endpoint-url", sandbox.endpoint, "--config", configPath);
+}
+
+function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+beforeAll(async () => {
+  const build = spawnSync(
+    process.execPath,
+    [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+    },
+  );
+  // type errors elsewhere in the tree still emit; what matters here is the CLI
+  if (!existsSync(MAIN))
+    throw new Error(`the build did not produce ${MAIN}:\n${build.stdout}${build.stderr}`);
+  sandbox = await startSandbox({ port: 0, timeScale: 0.01 });
+  dir = await mkdtemp(join(tmpdir(), "switchyard-e2e-"));
+  configPath = join(dir, "switchyard.config.yaml");
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function uploadReleases() {
+  const s3 = new S3Client({
+    endpoint: sandbox.endpoint,
+    region: sandbox.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: "e2e", secretAccessKey: "e2e" },
+  });
+  try {
+    for (const version of ["r1", "r2"]) {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: "releases",
+          Key: `web/e2e/${version}.tar.gz`,
+          Body: await buildSampleRelease({ version }),
+        }),
+      );
+    }
+  } finally {
+    s3.destroy();
+  }
+}
+
+describe("switchyard (built)", () => {
+  it("--help exits 0 with nothing on stderr", async () => {
+    const r = await cli("--help");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("Usage: switchyard");
+  });
+
+  it("an unknown command exits 2", async () => {
+    const r = await cli("deplyo");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error INVALID_INPUT: unknown command 'deplyo'");
+  });
+
+  it("sandbox bootstrap writes a complete config, and running it again changes nothing", async () => {
+    const first = await cli(
+      "sandbox",
+      "bootstrap",
+      SERVICE,
+      "--write-config",
+      configPath,
+      "--endpoint-url",
+      sandbox.endpoint,
+    );
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`wrote ${configPath}`);
+    const written = await readFile(configPath, "utf8");
+    const config = parse(written) as {
+      state: { bucket: string };
+      services: Record<string, Record<string, unknown>>;
+    };
+    expect(config.state.bucket).toBe("releases");
+    expect(config.services[SERVICE]).toMatchObject({
+      image: "switchyard-sandbox-base",
+      releases: "s3://releases/web/e2e/",
+      vpcId: expect.stringMatching(/^vpc-/),
+      listenerArn: expect.stringMatching(/:listener\/app\/web-e2e\//),
+    });
+
+    const again = await cli(
+      "sandbox",
+      "bootstrap",
+      SERVICE,
+      "--write-config",
+      configPath,
+      "--endpoint-url",
+      sandbox.endpoint,
+    );
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("load balancer web-e2e already there");
+    expect(await readFile(configPath, "utf8")).toBe(written);
+  });
+
+  it("deploy --dry-run accepts the bootstrapped config, prints the plan and changes nothing", async () => {
+    await uploadReleases();
+    const r = await yard("deploy", SERVICE, "--release", "r1", "--dry-run");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("release      s3://releases/web/e2e/r1.tar.gz");
+    expect(r.stdout).toContain("blue         none: first deploy");
+
+    const json = await yard("deploy", SERVICE, "--release", "r1", "--dry-run", "--json");
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      service: SERVICE,
+      release: { version: "r1" },
+      blue: null,
+    });
+  });
+
+  it("deploy of a release that does not exist exits 2 with RELEASE_NOT_FOUND", async () => {
+    const r = await yard("deploy", SERVICE, "--release", "r9");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^error RELEASE_NOT_FOUND: release s3:\/\/releases\/web\/e2e\/r9\.tar\.gz does not exist\nhint: /,
+    );
+  });
+
+  it("deploy of a service not in the config exits 2 with UNKNOWN_SERVICE", async () => {
+    const r = await yard("deploy", "api/e2e", "--release", "r1");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^error UNKNOWN_SERVICE: unknown service "api\/e2e"; the config has web\/e2e/,
+    );
+  });
+
+  it("status --json prints the contract's object, and nothing on stderr", async () => {
+    const r = await yard("status", SERVICE, "--json");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ service: SERVICE, groups: [], swap: null });
+  });
+
+  it("swaps, reports status, rolls back and rolls a failing gate back (exit 4)", async () => {
+    const first = await yard(
+      "deploy",
+      SERVICE,
+      "--release",
+      "r1",
+      "--bake",
+      "200ms",
+      "--json",
+      ...FAST,
+    );
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const firstResult = jsonLines(first.stdout).at(-1);
+    expect(firstResult).toMatchObject({
+      type: "result",
+      ok: true,
+      live: "web-e2e-v001",
+      standby: null,
+    });
+
+    const swap = await yard(
+      "deploy",
+      SERVICE,
+      "--release",
+      "r2",
+      "--steps",
+      "50,100",
+      "--bake",
+      "300ms",
+      "--json",
+      ...FAST,
+    );
+    expect(swap.code).toBe(0);
+    const events = jsonLines(swap.stdout);
+    expect(events.filter((e) => e.type === "step.shifted").map((e) => e.weight)).toEqual([50, 100]);
+    expect(events.at(-1)).toEqual({
+      type: "result",
+      ok: true,
+      service: SERVICE,
+      live: "web-e2e-v002",
+      standby: "web-e2e-v001",
+      release: "s3://releases/web/e2e/r2.tar.gz",
+      durationMs: expect.any(Number),
+    });
+
+    const status = await yard("status", "--json");
+    expect(status.code).toBe(0);
+    const [service] = JSON.parse(status.stdout) as Array<{
+      service: string;
+      groups: Array<Record<string, unknown>>;
+      swap: unknown;
+    }>;
+    expect(service?.swap).toBeNull();
+    expect(service?.groups.map((g) => [g.name, g.role, g.weight])).toEqual([
+      ["web-e2e-v002", "live", 100],
+      ["web-e2e-v001", "standby", 0],
+    ]);
+    expect(service?.groups[0]).toMatchObject({
+      release: "s3://releases/web/e2e/r2.tar.gz",
+      sequence: 2,
+      capacity: { min: 1, max: 4, desired: 2 },
+      instances: { inService: 2, healthy: 2 },
+      suspendedProcesses: [],
+    });
+
+    const back = await yard("rollback", SERVICE, "--json", ...FAST);
+    expect(back.code).toBe(0);
+    expect(jsonLines(back.stdout).at(-1)).toMatchObject({
+      type: "result",
+      ok: true,
+      live: "web-e2e-v001",
+      standby: "web-e2e-v002",
+    });
+
+    const gated = await yard(
+      "deploy",
+      SERVICE,
+      "--release",
+      "r2",
+      "--bake",
+      "300ms",
+      "--gate",
+      "echo 'smoke: 3 of 10 failed' >&2; exit 7",
+      ...FAST,
+    );
+    expect(gated.code).toBe(4);
+    expect(gated.stderr).toMatch(
+      /\nerror GATE_FAILED: .*exited with code 7: smoke: 3 of 10 failed/,
+    );
+    expect(gated.stdout).toBe("");
+  });
+
+  it("Ctrl-C during a deploy rolls back (exit 1); a second Ctrl-C exits 130 and resume finishes the rollback", async () => {
+    const once = start([
+      "deploy",
+      SERVICE,
+      "--release",
+      "r2",
+      "--bake",
+      "30s",
+      ...FAST,
+      "--endpoint-url",
+      sandbox.endpoint,
+      "--config",
+      configPath,
+    ]);
+    await until(() => once.stderr().includes("baking at"));
+    once.child.kill("SIGINT");
+    const r = await once.done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("interrupted: rolling web/e2e back");
+    expect(r.stderr).toMatch(/error ABORTED: .*rolled back, web-e2e-v001 is live/);
+
+    const twice = start([
+      "deploy",
+      SERVICE,
+      "--release",
+      "r2",
+      "--bake",
+      "30s",
+      ...FAST,
+      "--endpoint-url",
+      sandbox.endpoint,
+      "--config",
+      configPath,
+    ]);
+    await until(() => twice.stderr().includes("baking at"));
+    twice.child.kill("SIGINT");
+    await until(() => twice.stderr().includes("interrupted"));
+    twice.child.kill("SIGINT");
+    const t = await twice.done;
+    expect(t.code).toBe(130);
+    expect(t.stderr).toContain("switchyard resume web/e2e");
+
+    const resumed = await yard("resume", SERVICE, "--json", ...FAST);
+    // the record was left mid-rollback: resume finishes it, and blue is live
+    expect(jsonLines(resumed.stdout).at(-1)).toMatchObject({
+      type: "result",
+      ok: false,
+      live: "web-e2e-v001",
+    });
+    const status = JSON.parse((await yard("status", SERVICE, "--json")).stdout) as {
+      swap: unknown;
+    };
+    expect(status.swap).toBeNull();
+  });
+
+  it("sandbox serves in the foreground and stops cleanly on SIGINT", async () => {
+    const run = start(["sandbox", "--port", "0", "--json"]);
+    await until(() => run.stdout().includes("\n"));
+    const { endpoint } = JSON.parse(run.stdout().split("\n")[0]!) as { endpoint: string };
+    const health = await fetch(`${endpoint}/_sandbox/health`);
+    expect(health.status).toBe(200);
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+  });
+});

@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { runDemo } from "../../src/demo/index.js";
+
+describe("the demo", () => {
+  it("given no AWS account, when it runs, then r2 is swapped in step by step under traffic and rolled back", async () => {
+    let printed = "";
+    const summary = await runDemo({
+      out: { write: (text: string) => (printed += text) },
+      bakeMs: 600,
+      requestsPerSecond: 60,
+    });
+    expect(summary.ok).toBe(true);
+    expect(summary.failures).toBe(0);
+    expect(summary.live).toBe("web-demo-v001");
+    const steps = summary.steps.filter((s) => s.weight !== undefined);
+    expect(steps.map((s) => s.weight)).toEqual([5, 25, 50, 100]);
+    // the 100% step serves r2 (a few answers may still come from r1 while the change propagates)
+    const last = steps.at(-1)!;
+    expect(last.versions.r2 ?? 0).toBeGreaterThan((last.versions.r1 ?? 0) * 5);
+    const before = summary.steps.find((s) => s.label === "before the swap")!;
+    expect(Object.keys(before.versions)).toEqual(["r1"]);
+    expect(printed).toContain("summary");
+    expect(printed).toMatch(/requests\s+\d+, failed 0/);
+  });
+});
