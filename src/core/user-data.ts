@@ -86,7 +86,7 @@ export function builtInUserData(vars: UserDataVars): string {
   ].join("\n");
 }
 
-function isPlaceholder(name: string): name is keyof UserDataVars {
+function isPlaceholder(name: string): name is (typeof USER_DATA_PLACEHOLDERS)[number] {
   return (USER_DATA_PLACEHOLDERS as readonly string[]).includes(name);
 }
 
