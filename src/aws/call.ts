@@ -4,6 +4,7 @@
  * that name the operation. Not-found errors are the caller's to interpret (`errorName`).
  */
 import pRetry, { AbortError } from "p-retry";
+import { AwsError, isSwitchyardError } from "../core/errors.js";
 
 const THROTTLING = new Set([
   "Throttling",
@@ -37,8 +38,14 @@ export interface CallOptions {
   retries?: number;
 }
 
+/** The AWS error behind a thrown value: itself, or the cause of an AWS_ERROR. */
+function awsCause(error: unknown): unknown {
+  return isSwitchyardError(error, "AWS_ERROR") && error.cause !== undefined ? error.cause : error;
+}
+
 /** The AWS error name of a thrown value (`TargetGroupNotFoundException`, `NoSuchKey`, …). */
-export function errorName(error: unknown): string | undefined {
+export function errorName(thrown: unknown): string | undefined {
+  const error = awsCause(thrown);
   if (typeof error !== "object" || error === null) return undefined;
   const e = error as { name?: unknown; code?: unknown; Code?: unknown };
   const name = typeof e.name === "string" ? e.name : undefined;
@@ -48,7 +55,7 @@ export function errorName(error: unknown): string | undefined {
 }
 
 export function httpStatus(error: unknown): number | undefined {
-  const meta = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
+  const meta = (awsCause(error) as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata;
   return meta?.httpStatusCode;
 }
 
@@ -61,7 +68,40 @@ export function isRetryable(error: unknown, extra: readonly string[] = []): bool
   return typeof code === "string" && TRANSIENT.has(code);
 }
 
+/**
+ * An AWS error that retries did not cure, as a switchyard AWS_ERROR whose cause is the SDK's
+ * error (so `errorName` and `httpStatus` still see it) and whose hint says what to check.
+ */
+export function toAwsError(error: unknown): unknown {
+  if (isSwitchyardError(error)) return error;
+  const name = errorName(error);
+  const fromAws = typeof (error as { $metadata?: unknown } | null)?.$metadata === "object";
+  if (!name || !(fromAws || TRANSIENT.has(name))) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const denied = /AccessDenied|UnauthorizedOperation|NotAuthorized|Forbidden/i.test(name);
+  const credentials = /Credentials|ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch/i.test(
+    `${name} ${message}`,
+  );
+  return new AwsError("AWS_ERROR", `AWS ${name}: ${message}`, {
+    cause: error,
+    hint: denied
+      ? "the credentials in use lack a permission: compare their policy with `switchyard iam-policy`"
+      : credentials
+        ? "check the AWS credentials (profile, environment, SSO session)"
+        : undefined,
+    details: { awsError: name, httpStatus: httpStatus(error) },
+  });
+}
+
 export async function call<T>(fn: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+  try {
+    return await retrying(fn, options);
+  } catch (error) {
+    throw toAwsError(error);
+  }
+}
+
+function retrying<T>(fn: () => Promise<T>, options: CallOptions): Promise<T> {
   const { signal, retryOn = [], retries = 6 } = options;
   return pRetry(
     async () => {
