@@ -30,7 +30,13 @@ export {
   iamPolicyActions,
   instanceRolePolicy,
 } from "./core/iam-policy.js";
-export type { Snapshot, SwapCursor, SwapPlan, Weighted } from "./core/swap-model.js";
+export type {
+  BakeOverride,
+  Snapshot,
+  SwapCursor,
+  SwapPlan,
+  Weighted,
+} from "./core/swap-model.js";
 export {
   type ListReleasesOptions,
   listReleases,
@@ -55,8 +61,9 @@ export {
   type RetireReport,
   type ServiceFleet,
 } from "./retire/index.js";
+export { createSwapControl, type SwapController } from "./swap/control.js";
 export type { DeployOptions } from "./swap/deploy.js";
-export type { Gate, GateContext, SwapResult } from "./swap/loop.js";
+export type { Gate, GateContext, SwapControl, SwapResult } from "./swap/loop.js";
 export type { ResumeOptions, UnlockResult } from "./swap/resume.js";
 export type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 export type { GroupStatus, ServiceStatus, SwapStatus } from "./swap/status.js";

@@ -1,5 +1,6 @@
 /** The only way into AWS: clients, retrying calls and narrow typed operations. */
 export * from "./autoscaling.js";
+export * from "./bootstrap.js";
 export * from "./call.js";
 export * from "./clients.js";
 export * from "./ec2.js";

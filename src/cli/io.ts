@@ -10,6 +10,8 @@ export type CliStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: num
 export type SignalName = "SIGINT" | "SIGTERM";
 
 export interface CliIo {
+  /** where prompts read keys (the wizard); default `process.stdin` */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   stdout: CliStream;
   stderr: CliStream;
   env: Record<string, string | undefined>;

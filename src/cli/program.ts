@@ -7,12 +7,16 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { registerDemo } from "./commands/demo.js";
 import { registerDeploy } from "./commands/deploy.js";
+import { registerIamPolicy } from "./commands/iam-policy.js";
 import { registerInit } from "./commands/init.js";
+import { registerRelease } from "./commands/release.js";
 import { registerResume } from "./commands/resume.js";
+import { registerRetire } from "./commands/retire.js";
 import { registerRollback } from "./commands/rollback.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerStatus } from "./commands/status.js";
 import { registerUnlock } from "./commands/unlock.js";
+import { registerWizard } from "./commands/wizard.js";
 import { type CliIo, createRunState, type RunState } from "./io.js";
 
 export interface CommandContext {
@@ -93,10 +97,14 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerSandbox(program, ctx);
   registerDemo(program, ctx);
   registerInit(program, ctx);
+  registerRelease(program, ctx);
   registerDeploy(program, ctx);
   registerStatus(program, ctx);
   registerRollback(program, ctx);
   registerResume(program, ctx);
+  registerRetire(program, ctx);
+  registerWizard(program, ctx);
   registerUnlock(program, ctx);
+  registerIamPolicy(program, ctx);
   return program;
 }

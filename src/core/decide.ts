@@ -131,18 +131,27 @@ export function nextAction(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Dec
       reason: `${weight}% of traffic on green; baking`,
     });
   }
+  // an operator may hold the step past its bake (gates still run above) or end the bake early
+  if (s.bake === "hold") {
+    return { kind: "wait", reason: `holding at ${weight}% (gates still checked)` };
+  }
   const bakeEnds = cursor.bakeStartedAt + plan.bakeMs;
-  if (s.now < bakeEnds) {
+  if (s.now < bakeEnds && s.bake !== "promote") {
     return { kind: "wait", reason: `baking at ${weight}%`, until: bakeEnds };
   }
+  const promoted = s.now < bakeEnds;
   if (index < steps.length - 1) {
     return act({
       type: "updateCursor",
       cursor: { stepIndex: index + 1, bakeStartedAt: undefined },
-      reason: `step ${weight}% baked`,
+      reason: `step ${weight}% ${promoted ? "promoted" : "baked"}`,
     });
   }
-  return act({ type: "updateCursor", cursor: { phase: "finalizing" }, reason: "every step baked" });
+  return act({
+    type: "updateCursor",
+    cursor: { phase: "finalizing" },
+    reason: promoted ? `step ${weight}% promoted` : "every step baked",
+  });
 }
 
 function finalizing(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision {

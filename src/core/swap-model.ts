@@ -150,6 +150,12 @@ export interface GateResult {
   message?: string;
 }
 
+/**
+ * An operator's say over the bake of the current step (see `SwapControl`): `hold` keeps the step
+ * past the end of its bake (gates are still checked), `promote` counts the bake as done now.
+ */
+export type BakeOverride = "hold" | "promote";
+
 export interface Snapshot {
   now: number;
   traffic: TrafficView;
@@ -160,4 +166,6 @@ export interface Snapshot {
   greenLaunchTemplateId?: string;
   /** results of user gates, read only while a step bakes */
   gates: GateResult[];
+  /** an operator's override of the current step's bake; absent: the bake runs its time */
+  bake?: BakeOverride;
 }

@@ -5,23 +5,17 @@
  * security group. Idempotent: what exists is found and kept. Shared by `switchyard sandbox
  * bootstrap` and the demo.
  *
- * It uses the SDK's ELBv2, EC2 and S3 commands directly: switchyard itself never creates load
- * balancers, listeners or buckets, so src/aws has no adapters for them.
+ * The AWS calls go through src/aws/bootstrap.ts: switchyard itself never creates load balancers,
+ * listeners or buckets, so those adapters serve only this bootstrap and the demo.
  */
-
 import {
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
-} from "@aws-sdk/client-ec2";
-import {
-  CreateListenerCommand,
-  CreateLoadBalancerCommand,
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
-import { CreateBucketCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
-import { call, errorName, httpStatus } from "../aws/call.js";
+  createListener,
+  createLoadBalancer,
+  ensureBucket,
+  findListenerArn,
+  findLoadBalancerArn,
+  listDefaultNetwork,
+} from "../aws/bootstrap.js";
 import type { Clients } from "../aws/clients.js";
 import type { SwitchyardConfig } from "../core/config.js";
 import { InputError, SwitchyardError } from "../core/errors.js";
@@ -64,28 +58,6 @@ export function loadBalancerNameFor(service: string): string {
   return `${stem.slice(0, 32 - hash.length - 1).replace(/-+$/, "")}-${hash}`;
 }
 
-async function ensureBucket(clients: Clients, bucket: string): Promise<boolean> {
-  try {
-    await call(() => clients.s3.send(new HeadBucketCommand({ Bucket: bucket })));
-    return false;
-  } catch (error) {
-    if (
-      httpStatus(error) !== 404 &&
-      errorName(error) !== "NotFound" &&
-      errorName(error) !== "NoSuchBucket"
-    ) {
-      throw error;
-    }
-  }
-  try {
-    await call(() => clients.s3.send(new CreateBucketCommand({ Bucket: bucket })));
-    return true;
-  } catch (error) {
-    if (errorName(error) === "BucketAlreadyOwnedByYou") return false;
-    throw error;
-  }
-}
-
 interface Network {
   vpcId: string;
   subnets: string[];
@@ -93,52 +65,23 @@ interface Network {
 }
 
 async function defaultNetwork(clients: Clients): Promise<Network> {
-  const vpcs = await call(() =>
-    clients.ec2.send(
-      new DescribeVpcsCommand({ Filters: [{ Name: "is-default", Values: ["true"] }] }),
-    ),
-  );
-  const vpcId = vpcs.Vpcs?.[0]?.VpcId;
+  const network = await listDefaultNetwork(clients);
+  const vpcId = network.vpcId;
   if (!vpcId) {
     throw new InputError("PREFLIGHT_FAILED", "the endpoint has no default VPC", {
       hint: "sandbox bootstrap works against a switchyard sandbox (`switchyard sandbox`); pass its --endpoint-url",
     });
   }
-  const subnets = await call(() =>
-    clients.ec2.send(
-      new DescribeSubnetsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }] }),
-    ),
-  );
-  // one subnet per zone: a load balancer takes at most one per Availability Zone
-  const byZone = new Map<string, string>();
-  for (const s of subnets.Subnets ?? []) {
-    if (s.SubnetId && s.AvailabilityZone && !byZone.has(s.AvailabilityZone)) {
-      byZone.set(s.AvailabilityZone, s.SubnetId);
-    }
-  }
-  const subnetIds = [...byZone.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, id]) => id);
-  if (subnetIds.length === 0) {
+  if (network.subnets.length === 0) {
     throw new InputError("PREFLIGHT_FAILED", `the default VPC ${vpcId} has no subnets`);
   }
-  const groups = await call(() =>
-    clients.ec2.send(
-      new DescribeSecurityGroupsCommand({
-        Filters: [
-          { Name: "vpc-id", Values: [vpcId] },
-          { Name: "group-name", Values: ["default"] },
-        ],
-      }),
-    ),
-  );
-  const sg = groups.SecurityGroups?.[0]?.GroupId;
+  const sg = network.defaultSecurityGroup;
   if (!sg)
     throw new InputError(
       "PREFLIGHT_FAILED",
       `the default VPC ${vpcId} has no default security group`,
     );
-  return { vpcId, subnets: subnetIds, securityGroups: [sg] };
+  return { vpcId, subnets: network.subnets, securityGroups: [sg] };
 }
 
 async function ensureLoadBalancer(
@@ -146,33 +89,14 @@ async function ensureLoadBalancer(
   name: string,
   network: Network,
 ): Promise<{ arn: string; created: boolean }> {
-  try {
-    const found = await call(() =>
-      clients.elbv2.send(new DescribeLoadBalancersCommand({ Names: [name] })),
-    );
-    const arn = found.LoadBalancers?.[0]?.LoadBalancerArn;
-    if (arn) return { arn, created: false };
-  } catch (error) {
-    if (
-      errorName(error) !== "LoadBalancerNotFoundException" &&
-      errorName(error) !== "LoadBalancerNotFound"
-    ) {
-      throw error;
-    }
-  }
-  const out = await call(() =>
-    clients.elbv2.send(
-      new CreateLoadBalancerCommand({
-        Name: name,
-        Type: "application",
-        Scheme: "internet-facing",
-        Subnets: network.subnets,
-        SecurityGroups: network.securityGroups,
-        Tags: [{ Key: "switchyard:bootstrap", Value: "true" }],
-      }),
-    ),
-  );
-  const arn = out.LoadBalancers?.[0]?.LoadBalancerArn;
+  const found = await findLoadBalancerArn(clients, name);
+  if (found) return { arn: found, created: false };
+  const arn = await createLoadBalancer(clients, {
+    name,
+    subnets: network.subnets,
+    securityGroups: network.securityGroups,
+    tags: { "switchyard:bootstrap": "true" },
+  });
   if (!arn) throw new SwitchyardError("AWS_ERROR", `CreateLoadBalancer ${name} returned no ARN`);
   return { arn, created: true };
 }
@@ -181,31 +105,15 @@ async function ensureListener(
   clients: Clients,
   loadBalancerArn: string,
 ): Promise<{ arn: string; created: boolean }> {
-  const found = await call(() =>
-    clients.elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn })),
-  );
-  const existing = found.Listeners?.find((l) => l.Port === SANDBOX_LISTENER_PORT)?.ListenerArn;
+  const existing = await findListenerArn(clients, loadBalancerArn, SANDBOX_LISTENER_PORT);
   if (existing) return { arn: existing, created: false };
-  const out = await call(() =>
-    clients.elbv2.send(
-      new CreateListenerCommand({
-        LoadBalancerArn: loadBalancerArn,
-        Protocol: "HTTP",
-        Port: SANDBOX_LISTENER_PORT,
-        DefaultActions: [
-          {
-            Type: "fixed-response",
-            FixedResponseConfig: {
-              StatusCode: "503",
-              ContentType: "text/plain",
-              MessageBody: "no release is live yet: run switchyard deploy",
-            },
-          },
-        ],
-      }),
-    ),
-  );
-  const arn = out.Listeners?.[0]?.ListenerArn;
+  const arn = await createListener(clients, {
+    loadBalancerArn,
+    port: SANDBOX_LISTENER_PORT,
+    statusCode: "503",
+    contentType: "text/plain",
+    body: "no release is live yet: run switchyard deploy",
+  });
   if (!arn) throw new SwitchyardError("AWS_ERROR", "CreateListener returned no ARN");
   return { arn, created: true };
 }

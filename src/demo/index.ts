@@ -1,11 +1,12 @@
 /**
  * The demo: an in-process sandbox, the sample app's releases r1 and r2, a first deploy of r1,
  * steady traffic through the load balancer, a swap to r2 at 5/25/50/100% with the live split
- * printed per step, then a rollback and a summary. No AWS account; about half a minute.
+ * printed per step, then a rollback, a retire run showing what the policy keeps, and a summary.
+ * No AWS account; about half a minute.
  */
-import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { call } from "../aws/call.js";
+import { putObject } from "../aws/bootstrap.js";
 import { createClients } from "../aws/clients.js";
+import { formatDuration } from "../core/duration.js";
 import type { SwitchyardEvent } from "../core/events.js";
 import { startSandbox } from "../sandbox/index.js";
 import { createSwitchyard, type Operation } from "../switchyard.js";
@@ -40,6 +41,16 @@ export interface DemoStep {
   versions: Record<string, number>;
 }
 
+/** The demo's retire step: a real run with the service's policy, then a dry run with keep 0. */
+export interface DemoRetire {
+  /** what the real run (keep 1, minAge 1h) kept */
+  kept: string[];
+  /** what it deleted (nothing, right after a swap: the standby is young and within keep) */
+  deleted: string[];
+  /** what a dry run with keep 0 and minAge 0 would delete */
+  wouldDelete: string[];
+}
+
 export interface DemoSummary {
   ok: boolean;
   requests: number;
@@ -47,6 +58,8 @@ export interface DemoSummary {
   steps: DemoStep[];
   durations: { firstDeployMs: number; swapMs: number; rollbackMs: number; totalMs: number };
   live: string | null;
+  /** null when the demo stopped before its retire step */
+  retire: DemoRetire | null;
 }
 
 export const DEMO_SERVICE = "web/demo";
@@ -88,7 +101,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const { describeEvent, formatElapsed } = await import("../cli/render.js");
 
   say(
-    "switchyard demo: a local sandbox, the sample app, a blue/green swap under live traffic, a rollback",
+    "switchyard demo: a local sandbox, the sample app, a blue/green swap under live traffic, a rollback, retire",
   );
   say();
   const sandbox = await startSandbox({ port: 0, timeScale: options.timeScale ?? 0.02 });
@@ -104,17 +117,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     const service = boot.config.services[DEMO_SERVICE]!;
     const { buildSampleRelease } = await loadSampleApp();
     for (const version of RELEASES) {
-      const body = await buildSampleRelease({ version });
-      await call(() =>
-        clients.s3.send(
-          new PutObjectCommand({
-            Bucket: boot.bucket,
-            Key: `web/demo/${version}.tar.gz`,
-            Body: body,
-            ContentType: "application/gzip",
-          }),
-        ),
-      );
+      await putObject(clients, {
+        bucket: boot.bucket,
+        key: `web/demo/${version}.tar.gz`,
+        body: await buildSampleRelease({ version }),
+        contentType: "application/gzip",
+      });
     }
     say(
       `▸ releases ${RELEASES.join(", ")} built from examples/sample-app and uploaded to ${service.releases}`,
@@ -231,9 +239,36 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     report(traffic.mark("done"));
     await traffic.stop();
+
+    // 5. retire
+    let retired: DemoRetire | null = null;
+    if (!aborted() && rollbackMs > 0) {
+      say();
+      const policy = yard.config.services[DEMO_SERVICE]!.retire;
+      say(
+        `5. retire: delete the standby groups the policy no longer keeps (keep ${policy.keep}, minAge ${formatDuration(policy.minAge)})`,
+      );
+      const real = await yard.retire({ services: [DEMO_SERVICE], signal: options.signal });
+      say(`  $ switchyard retire ${DEMO_SERVICE}`);
+      for (const name of real.deleted) say(`  ✔ deleted ${name}`);
+      say(
+        `  ✔ kept ${real.kept.join(", ") || "nothing"}${real.deleted.length ? "" : "; nothing to retire"}`,
+      );
+      const dry = await yard.retire({
+        services: [DEMO_SERVICE],
+        keep: 0,
+        minAge: 0,
+        dryRun: true,
+        signal: options.signal,
+      });
+      say(`  $ switchyard retire ${DEMO_SERVICE} --keep 0 --min-age 0 --dry-run`);
+      for (const name of dry.deleted) say(`  ✔ would delete ${name} (giving up instant rollback)`);
+      say(`  ✔ would keep ${dry.kept.join(", ") || "nothing"}; dry run: nothing was deleted`);
+      retired = { kept: real.kept, deleted: real.deleted, wouldDelete: dry.deleted };
+    }
     yard.close();
 
-    // 5. the summary
+    // 6. the summary
     const buckets = traffic.buckets().filter((b) => b.requests > 0);
     const requests = traffic.buckets().reduce((n, b) => n + b.requests, 0);
     const failures = traffic.buckets().reduce((n, b) => n + b.failures, 0);
@@ -247,11 +282,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     say("  served by release, per phase:");
     for (const b of buckets) say(`    ${b.label.padEnd(22)} ${split(b)}  (${b.requests} requests)`);
     say(`  live now   ${live ?? "nothing"}`);
-    const ok = !aborted() && swap?.ok === true && rollbackMs > 0;
+    const ok = !aborted() && swap?.ok === true && rollbackMs > 0 && retired !== null;
     say();
     say(
       ok
-        ? "That was a blue/green swap and a rollback on a local cloud. Next: `switchyard sandbox`, then `switchyard sandbox bootstrap web/dev`."
+        ? "That was a blue/green swap, a rollback and retire on a local cloud. Next: `switchyard sandbox`, then `switchyard sandbox bootstrap web/dev`."
         : "The demo stopped early.",
     );
     return {
@@ -267,6 +302,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       })),
       durations: { firstDeployMs, swapMs, rollbackMs, totalMs },
       live,
+      retire: retired,
     };
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

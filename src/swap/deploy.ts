@@ -24,7 +24,7 @@ import { resolveRelease } from "../core/release-url.js";
 import type { SwapPlan } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { encodeUserData, userDataFor } from "../core/user-data.js";
-import { type Gate, runSwap, type SwapResult } from "./loop.js";
+import { type Gate, runSwap, type SwapControl, type SwapResult } from "./loop.js";
 import {
   currentOwner,
   describeHolder,
@@ -46,6 +46,8 @@ export interface DeployOptions {
   /** keep a failed green group (tagged `failed`) instead of deleting it */
   keepFailed?: boolean;
   gates?: Gate[];
+  /** lets an operator hold or promote each step while the swap runs (ignored by `plan`) */
+  control?: SwapControl;
 }
 
 export interface SwapDeps {
@@ -293,6 +295,7 @@ export async function deploy(
     pollIntervalMs: deps.pollIntervalMs,
     heartbeatMs: deps.heartbeatMs,
     signal: deps.signal,
+    control: options.control,
   });
 }
 

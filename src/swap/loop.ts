@@ -13,7 +13,7 @@ import {
   toSwitchyardError,
 } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
-import type { GateResult, SwapPlan } from "../core/swap-model.js";
+import type { BakeOverride, GateResult, SwapCursor, SwapPlan } from "../core/swap-model.js";
 import { act, describeAction } from "./act.js";
 import { observe } from "./observe.js";
 import type { SwapLock } from "./record.js";
@@ -35,6 +35,22 @@ export interface GateContext {
 export interface Gate {
   name: string;
   check(ctx: GateContext): Promise<boolean | { ok: boolean; message?: string }>;
+}
+
+/**
+ * Steers a running swap from outside, e.g. an operator at a terminal (`switchyard wizard`).
+ * Consulted at every pass while a step bakes; it never changes what a step does, only when its
+ * bake ends. Not persisted: a resumed swap bakes each step for its planned time.
+ */
+export interface SwapControl {
+  /**
+   * The override of the bake of `step` (1-based, `weight` percent on green): `"hold"` keeps the
+   * step past the end of its bake while gates are still checked, `"promote"` ends the bake now,
+   * undefined lets it run its time.
+   */
+  bake(step: { step: number; weight: number }): BakeOverride | undefined;
+  /** Subscribes to changes, so a waiting swap reacts at once instead of at its next poll; returns the unsubscribe. */
+  subscribe?(wake: () => void): () => void;
 }
 
 export interface SwapResult {
@@ -59,6 +75,8 @@ export interface LoopOptions {
   /** how often the swap record's heartbeat is refreshed while waiting (default 15 s) */
   heartbeatMs: number;
   signal?: AbortSignal;
+  /** an operator's hold or promote of the current step */
+  control?: SwapControl;
 }
 
 const MAX_CONSECUTIVE_ERRORS = 4;
@@ -132,7 +150,9 @@ export async function runSwap(options: LoopOptions): Promise<SwapResult> {
       continue;
     }
     try {
-      const snapshot = await observe({ clients, traffic, plan, cursor, known, runGates });
+      const observed = await observe({ clients, traffic, plan, cursor, known, runGates });
+      const bake = bakeOverride(options.control, plan, cursor);
+      const snapshot = bake ? { ...observed, bake } : observed;
       const decision = nextAction(snapshot, plan, cursor);
       if (decision.kind === "done") {
         await lock.close(decision.outcome);
@@ -149,9 +169,10 @@ export async function runSwap(options: LoopOptions): Promise<SwapResult> {
           lastHeartbeat = Date.now();
         }
         const until = decision.until ? decision.until - Date.now() : options.pollIntervalMs;
-        await sleep(
+        await pause(
           Math.max(1, Math.min(options.pollIntervalMs, until)),
           aborted ? undefined : options.signal,
+          options.control,
         );
         errors = 0;
         continue;
@@ -212,6 +233,30 @@ export async function runSwap(options: LoopOptions): Promise<SwapResult> {
       }
       await sleep(options.pollIntervalMs);
     }
+  }
+}
+
+/** The control's say over the bake of the cursor's step; only while a step bakes. */
+function bakeOverride(
+  control: SwapControl | undefined,
+  plan: SwapPlan,
+  cursor: SwapCursor,
+): BakeOverride | undefined {
+  if (!control || cursor.phase !== "shifting" || cursor.bakeStartedAt === undefined) return;
+  const steps = effectiveSteps(plan);
+  const index = Math.min(cursor.stepIndex, steps.length - 1);
+  return control.bake({ step: index + 1, weight: steps[index] ?? 100 });
+}
+
+/** Sleeps like `sleep`, and also wakes when the control changes. */
+async function pause(ms: number, signal: AbortSignal | undefined, control?: SwapControl) {
+  if (!control?.subscribe) return sleep(ms, signal);
+  const wake = new AbortController();
+  const off = control.subscribe(() => wake.abort());
+  try {
+    await sleep(ms, signal ? AbortSignal.any([signal, wake.signal]) : wake.signal);
+  } finally {
+    off();
   }
 }
 

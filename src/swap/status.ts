@@ -8,7 +8,7 @@ import type { ServiceConfig } from "../core/config.js";
 import type { Role } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { trafficTarget } from "./deploy.js";
-import { readRecord, type StateLocation } from "./record.js";
+import { readRecord, type StateLocation, type SwapRecord } from "./record.js";
 
 export interface GroupStatus {
   name: string;
@@ -28,8 +28,10 @@ export interface GroupStatus {
 export interface SwapStatus {
   swapId: string;
   phase: string;
+  /** the step reached (1-based; 0 while launching); while rolling back, the step it failed at */
   step: number;
   of: number;
+  /** percent on green at the step reached; null while launching and while rolling back */
   weight: number | null;
   release: string;
   green: string;
@@ -109,26 +111,31 @@ export async function status(
     if (!managed.has(arn))
       warnings.push(`the listener forwards to ${arn}, which switchyard does not manage`);
   }
-  let swap: SwapStatus | null = null;
-  if (held) {
-    const r = held.record;
-    const steps = r.plan.blue ? r.plan.steps : [100];
-    const index = Math.max(0, Math.min(r.cursor.stepIndex, steps.length - 1));
-    swap = {
-      swapId: r.swapId,
-      phase: r.cursor.phase,
-      step: r.cursor.stepIndex + 1,
-      of: steps.length,
-      weight: r.cursor.stepIndex >= 0 ? (steps[index] ?? null) : null,
-      release: r.plan.release.url,
-      green: r.plan.green.name,
-      blue: r.plan.blue?.name ?? null,
-      owner: r.owner,
-      startedAt: r.startedAt,
-      heartbeatAt: r.heartbeatAt,
-      heartbeatAgeMs: Date.now() - Date.parse(r.heartbeatAt),
-      failure: r.cursor.failure ?? null,
-    };
-  }
+  const swap = held ? swapStatus(held.record) : null;
   return { service: service.name, groups: out, swap, warnings };
+}
+
+/**
+ * A swap record as status reports it. While the swap rolls back, the weights are on their way
+ * back to blue: `weight` is null and `step` stays the step it failed at, `failure` says why.
+ */
+export function swapStatus(r: SwapRecord, now: number = Date.now()): SwapStatus {
+  const steps = r.plan.blue ? r.plan.steps : [100];
+  const index = Math.max(0, Math.min(r.cursor.stepIndex, steps.length - 1));
+  const rollingBack = r.cursor.phase === "rolling-back";
+  return {
+    swapId: r.swapId,
+    phase: r.cursor.phase,
+    step: r.cursor.stepIndex + 1,
+    of: steps.length,
+    weight: !rollingBack && r.cursor.stepIndex >= 0 ? (steps[index] ?? null) : null,
+    release: r.plan.release.url,
+    green: r.plan.green.name,
+    blue: r.plan.blue?.name ?? null,
+    owner: r.owner,
+    startedAt: r.startedAt,
+    heartbeatAt: r.heartbeatAt,
+    heartbeatAgeMs: now - Date.parse(r.heartbeatAt),
+    failure: r.cursor.failure ?? null,
+  };
 }

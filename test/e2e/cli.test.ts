@@ -1,21 +1,17 @@
 /**
  * The built CLI (`node dist/cli/main.js`), spawned as a user runs it, against an in-process
- * sandbox. The build runs once before the tests (TypeScript 7's tsc takes about a second).
+ * sandbox. The build runs once before the tests (see ./helpers.ts).
  */
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { buildSampleRelease } from "../../examples/sample-app/release.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { buildCli, jsonLines, type Run, spawnCli, until } from "./helpers.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(ROOT, "dist/cli/main.js");
 const SERVICE = "web/e2e";
 const FAST = ["--poll-interval", "100ms"];
 
@@ -23,47 +19,8 @@ let sandbox: Sandbox;
 let dir: string;
 let configPath: string;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment a user's shell would give the CLI, without anything that hides its warnings. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
-  for (const name of [
-    "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
-    "AWS_ENDPOINT_URL",
-    "AWS_PROFILE",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "CI",
-  ]) {
-    delete env[name];
-  }
-  return env;
-}
-
 function start(args: string[], options: { cwd?: string } = {}) {
-  const child = spawn(process.execPath, [MAIN, ...args], {
-    cwd: options.cwd ?? dir,
-    env: userEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (c: Buffer) => {
-    stdout += c.toString();
-  });
-  child.stderr.on("data", (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const done = new Promise<Run>((resolve) => {
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, done, stdout: () => stdout, stderr: () => stderr };
+  return spawnCli(args, { cwd: options.cwd ?? dir });
 }
 
 function cli(...args: string[]): Promise<Run> {
@@ -75,33 +32,8 @@ function yard(...args: string[]): Promise<Run> {
   return cli(...args, "--endpoint-url", sandbox.endpoint, "--config", configPath);
 }
 
-function jsonLines(text: string): Array<Record<string, unknown>> {
-  return text
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 beforeAll(async () => {
-  const build = spawnSync(
-    process.execPath,
-    [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-    },
-  );
-  // type errors elsewhere in the tree still emit; what matters here is the CLI
-  if (!existsSync(MAIN))
-    throw new Error(`the build did not produce ${MAIN}:\n${build.stdout}${build.stderr}`);
+  await buildCli();
   sandbox = await startSandbox({ port: 0, timeScale: 0.01 });
   dir = await mkdtemp(join(tmpdir(), "switchyard-e2e-"));
   configPath = join(dir, "switchyard.config.yaml");

@@ -4,7 +4,7 @@
  * it is stopped with Ctrl-C (SIGINT) or SIGTERM.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from "@aws-sdk/client
 import { describe, expect, it } from "vitest";
 import { buildSampleRelease } from "../../examples/sample-app/release.js";
 import { builtInUserData, encodeUserData } from "../../src/core/user-data.js";
+import { buildCli } from "./helpers.js";
 
 const MAIN = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
@@ -53,7 +54,7 @@ describe("switchyard sandbox (built CLI)", () => {
   it.each(["SIGINT", "SIGTERM"] as const)(
     "answers the SDK, runs instances, and leaves no process after %s",
     async (signal) => {
-      expect(existsSync(MAIN), "build first: npm run build").toBe(true);
+      await buildCli();
       const stateDir = await mkdtemp(join(tmpdir(), "switchyard-e2e-sandbox-"));
       const child = spawn(
         process.execPath,

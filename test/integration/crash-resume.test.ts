@@ -3,13 +3,13 @@
  * run must end in the same consistent state as an uninterrupted swap.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { DescribeListenersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SwitchyardEvent } from "../../src/core/events.js";
 import { readRecord } from "../../src/swap/record.js";
+import { buildCli } from "../e2e/helpers.js";
 import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 const CHILD = new URL("./fixtures/deploy-child.mjs", import.meta.url);
@@ -94,9 +94,7 @@ const CONSISTENT = {
 describe("a swap killed after any action, then resumed", () => {
   let world: SwapWorld;
   beforeAll(async () => {
-    if (!existsSync(new URL("../../dist/index.js", import.meta.url))) {
-      throw new Error("build first: npm run build");
-    }
+    await buildCli();
     world = await swapWorld();
     expect((await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 50 }).result).ok).toBe(true);
     expect((await world.yard.deploy(SERVICE, { release: "r2", bakeMs: 50 }).result).ok).toBe(true);

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { runDemo } from "../../src/demo/index.js";
 
 describe("the demo", () => {
-  it("given no AWS account, when it runs, then r2 is swapped in step by step under traffic and rolled back", async () => {
+  it("given no AWS account, when it runs, then r2 is swapped in step by step under traffic, rolled back, and retire shows what the policy keeps", async () => {
     let printed = "";
     const summary = await runDemo({
       out: { write: (text: string) => (printed += text) },
@@ -12,6 +12,12 @@ describe("the demo", () => {
     expect(summary.ok).toBe(true);
     expect(summary.failures).toBe(0);
     expect(summary.live).toBe("web-demo-v001");
+    // retire with the service's policy keeps live and the young standby; keep 0 would retire it
+    expect(summary.retire).toEqual({
+      kept: ["web-demo-v002", "web-demo-v001"],
+      deleted: [],
+      wouldDelete: ["web-demo-v002"],
+    });
     const steps = summary.steps.filter((s) => s.weight !== undefined);
     expect(steps.map((s) => s.weight)).toEqual([5, 25, 50, 100]);
     // the 100% step serves r2 (a few answers may still come from r1 while the change propagates)
@@ -21,5 +27,6 @@ describe("the demo", () => {
     expect(Object.keys(before.versions)).toEqual(["r1"]);
     expect(printed).toContain("summary");
     expect(printed).toMatch(/requests\s+\d+, failed 0/);
+    expect(printed).toContain("would delete web-demo-v002");
   });
 });

@@ -7,7 +7,7 @@ export function registerDemo(program: Command, { io }: CommandContext): void {
   program
     .command("demo")
     .description(
-      "in-process sandbox, sample app r1 → r2 swap under live traffic, rollback; no AWS account needed",
+      "in-process sandbox, sample app r1 → r2 swap under live traffic, rollback, retire; no AWS account needed",
     )
     .action(async (_flags: unknown, command: Command) => {
       const globals = globalsOf(command, io);
@@ -41,7 +41,7 @@ export function registerDemo(program: Command, { io }: CommandContext): void {
             controller.signal.aborted ? "ABORTED" : "INTERNAL",
             controller.signal.aborted
               ? "the demo was interrupted"
-              : "the demo did not complete its swap and rollback",
+              : "the demo did not complete its swap, rollback and retire",
           );
         }
       } finally {

@@ -75,15 +75,22 @@ export function describeStatus(s: ServiceStatus): string[] {
   }
   const w = s.swap;
   if (w) {
-    const step =
-      w.step > 0
-        ? `step ${w.step}/${w.of}${w.weight === null ? "" : ` (${w.weight}%)`}`
-        : "launching";
+    const at = w.step > 0 ? `step ${w.step}/${w.of}` : "launching";
+    const progress =
+      w.phase === "rolling-back"
+        ? `rolling back: ${w.failure?.message ?? "the swap was aborted"}`
+        : `${w.phase}, ${at}${w.weight === null ? "" : ` (${w.weight}%)`}`;
     lines.push(
-      `  swap in flight: ${w.swapId}, ${w.phase}, ${step}, ${releaseVersion(w.release)} on ${w.green}${w.blue ? ` (blue ${w.blue})` : ""}`,
+      `  swap in flight: ${w.swapId}, ${progress}, ${releaseVersion(w.release)} on ${w.green}${w.blue ? ` (blue ${w.blue})` : ""}`,
       `    by ${w.owner.user}@${w.owner.host} pid ${w.owner.pid}, started ${w.startedAt}, heartbeat ${formatElapsed(w.heartbeatAgeMs)} ago`,
     );
-    if (w.failure) lines.push(`    failure ${w.failure.code}: ${w.failure.message}`);
+    if (w.phase === "rolling-back") {
+      lines.push(
+        `    failed ${w.step > 0 ? `at ${at}` : "while launching"}${w.failure ? ` (${w.failure.code})` : ""}`,
+      );
+    } else if (w.failure) {
+      lines.push(`    failure ${w.failure.code}: ${w.failure.message}`);
+    }
   } else {
     lines.push("  no swap in flight");
   }

@@ -27,7 +27,7 @@ const TIMED_OUT: CheckResult = Object.freeze({
 });
 
 /** A health check never waits less than this many real milliseconds, whatever the time scale. */
-export const MIN_CHECK_TIMEOUT_MS = 250;
+export const MIN_CHECK_TIMEOUT_MS = 1000;
 
 const matcherCache = new Map<string, Array<[number, number]>>();
 

@@ -129,11 +129,14 @@ describe("help and version", () => {
       "sandbox",
       "demo",
       "init",
+      "release",
       "deploy",
       "status",
       "rollback",
       "resume",
+      "retire",
       "unlock",
+      "iam-policy",
     ]) {
       expect(r.stdout).toContain(command);
     }

@@ -290,6 +290,71 @@ describe("nextAction while shifting", () => {
     });
   });
 
+  it("holds the step past its bake while the operator holds it, without a deadline", () => {
+    const held = { ...at5(), bake: "hold" as const };
+    for (const bakeStartedAt of [NOW - 10_000, NOW - 60_000, NOW - 3_600_000]) {
+      expect(nextAction(held, plan(), shifting({ bakeStartedAt }))).toEqual({
+        kind: "wait",
+        reason: "holding at 5% (gates still checked)",
+      });
+    }
+  });
+
+  it("still rolls back on a failing gate or an unhealthy green while held", () => {
+    const gate = { ...at5(), bake: "hold" as const, gates: [{ name: "smoke", ok: false }] };
+    expect(actionOf(nextAction(gate, plan(), shifting({ bakeStartedAt: NOW - 1 })))).toMatchObject({
+      cursor: { phase: "rolling-back", failure: { code: "GATE_FAILED" } },
+    });
+    const sick = {
+      ...at5(),
+      bake: "hold" as const,
+      green: group("g", GREEN_TG, {
+        health: health(1, { unhealthy: 1, unhealthyTargets: [{ id: "i-2", reason: "500" }] }),
+      }),
+    };
+    expect(actionOf(nextAction(sick, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject({
+      cursor: { failure: { code: "GREEN_UNHEALTHY" } },
+    });
+  });
+
+  it("ends the bake at once when the operator promotes the step", () => {
+    const promoted = { ...at5(), bake: "promote" as const };
+    expect(actionOf(nextAction(promoted, plan(), shifting({ bakeStartedAt: NOW })))).toEqual({
+      type: "updateCursor",
+      cursor: { stepIndex: 1, bakeStartedAt: undefined },
+      reason: "step 5% promoted",
+    });
+  });
+
+  it("a promote does not skip the shift or the start of the bake", () => {
+    const before = { ...world(), bake: "promote" as const };
+    expect(actionOf(nextAction(before, plan(), shifting()))).toMatchObject({
+      type: "setTraffic",
+      purpose: "shift",
+    });
+    expect(actionOf(nextAction({ ...at5(), bake: "promote" }, plan(), shifting()))).toMatchObject({
+      type: "updateCursor",
+      cursor: { bakeStartedAt: NOW },
+    });
+  });
+
+  it("a promoted last step goes on to finalize", () => {
+    const at100 = world({
+      bake: "promote",
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 0 },
+          { targetGroupArn: GREEN_TG, weight: 100 },
+        ],
+        stickiness: { enabled: false, durationSeconds: 0 },
+        forwarding: true,
+      },
+    });
+    expect(
+      actionOf(nextAction(at100, plan(), shifting({ stepIndex: 2, bakeStartedAt: NOW }))),
+    ).toMatchObject({ cursor: { phase: "finalizing" }, reason: "step 100% promoted" });
+  });
+
   it("rolls back when a green target turns unhealthy or an instance is replaced", () => {
     const sick = {
       ...at5(),

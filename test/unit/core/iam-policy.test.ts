@@ -82,6 +82,11 @@ function iamMatch(pattern: string, value: string): boolean {
 
 /** Where switchyard's AWS calls live (the sandbox and the sandbox-only demo are not AWS callers). */
 const CALLER_DIRS = ["src/aws", "src/swap", "src/release", "src/retire", "src/core"];
+/**
+ * Adapters only `sandbox bootstrap` and the demo use (a bucket, a load balancer, a listener in a
+ * sandbox): switchyard's operations never call them, so the operator policy does not grant them.
+ */
+const SANDBOX_ONLY = new Set(["src/aws/bootstrap.ts"]);
 
 function sourceFiles(dir: string): string[] {
   const abs = join(ROOT, dir);
@@ -89,7 +94,7 @@ function sourceFiles(dir: string): string[] {
   return readdirSync(abs).flatMap((name) => {
     const path = join(abs, name);
     if (statSync(path).isDirectory()) return sourceFiles(relative(ROOT, path));
-    return name.endsWith(".ts") ? [path] : [];
+    return name.endsWith(".ts") && !SANDBOX_ONLY.has(relative(ROOT, path)) ? [path] : [];
   });
 }
 

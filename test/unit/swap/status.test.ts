@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { describeStatus } from "../../../src/cli/commands/status.js";
+import type { SwapCursor } from "../../../src/core/swap-model.js";
+import type { SwapRecord } from "../../../src/swap/record.js";
+import { type ServiceStatus, swapStatus } from "../../../src/swap/status.js";
+
+/** The parts of a swap record status reads: a swap of r2 onto v002 from v001, steps 5/25/100. */
+function record(cursor: Partial<SwapCursor>): SwapRecord {
+  return {
+    version: 1,
+    swapId: "ab12",
+    service: "web/prod",
+    owner: { host: "ci-1", pid: 42, user: "ops" },
+    startedAt: "2026-01-01T00:00:00.000Z",
+    heartbeatAt: "2026-01-01T00:01:00.000Z",
+    plan: {
+      release: { url: "s3://releases/web/prod/r2.tar.gz", version: "r2" },
+      green: { name: "web-prod-v002" },
+      blue: { name: "web-prod-v001" },
+      steps: [5, 25, 100],
+    },
+    cursor: { phase: "shifting", stepIndex: 1, launchStartedAt: 0, ...cursor },
+  } as unknown as SwapRecord;
+}
+
+const NOW = Date.parse("2026-01-01T00:01:05.000Z");
+
+function serviceWith(swap: ServiceStatus["swap"]): ServiceStatus {
+  return { service: "web/prod", groups: [], swap, warnings: [] };
+}
+
+describe("swapStatus", () => {
+  it("while shifting: the step reached and its weight", () => {
+    expect(swapStatus(record({}), NOW)).toMatchObject({
+      phase: "shifting",
+      step: 2,
+      of: 3,
+      weight: 25,
+      failure: null,
+      heartbeatAgeMs: 5000,
+    });
+  });
+
+  it("while rolling back: no weight, the step it failed at, and why", () => {
+    const failure = { code: "GATE_FAILED", message: "gate smoke failed: 3 of 10 requests failed" };
+    expect(swapStatus(record({ phase: "rolling-back", failure }), NOW)).toMatchObject({
+      phase: "rolling-back",
+      step: 2,
+      of: 3,
+      weight: null,
+      failure,
+    });
+  });
+
+  it("while launching: step 0 and no weight", () => {
+    expect(swapStatus(record({ phase: "launching", stepIndex: -1 }), NOW)).toMatchObject({
+      step: 0,
+      weight: null,
+    });
+  });
+});
+
+describe("describeStatus of a swap in flight", () => {
+  it("shows the phase, the step and its weight while shifting", () => {
+    const lines = describeStatus(serviceWith(swapStatus(record({}), NOW)));
+    expect(lines[2]).toBe(
+      "  swap in flight: ab12, shifting, step 2/3 (25%), r2 on web-prod-v002 (blue web-prod-v001)",
+    );
+  });
+
+  it("says rolling back: <failure message> instead of a step, then where it failed", () => {
+    const failure = { code: "GATE_FAILED", message: "gate smoke failed: 3 of 10 requests failed" };
+    const lines = describeStatus(
+      serviceWith(swapStatus(record({ phase: "rolling-back", failure }), NOW)),
+    );
+    expect(lines[2]).toBe(
+      "  swap in flight: ab12, rolling back: gate smoke failed: 3 of 10 requests failed, r2 on web-prod-v002 (blue web-prod-v001)",
+    );
+    expect(lines[3]).toBe(
+      "    by ops@ci-1 pid 42, started 2026-01-01T00:00:00.000Z, heartbeat 5s ago",
+    );
+    expect(lines[4]).toBe("    failed at step 2/3 (GATE_FAILED)");
+    expect(lines.join("\n")).not.toContain("(25%)");
+  });
+
+  it("a rollback that began while launching says so", () => {
+    const failure = { code: "GREEN_UNHEALTHY", message: "green was not healthy within 15m" };
+    const lines = describeStatus(
+      serviceWith(swapStatus(record({ phase: "rolling-back", stepIndex: -1, failure }), NOW)),
+    );
+    expect(lines[2]).toContain("rolling back: green was not healthy within 15m,");
+    expect(lines[4]).toBe("    failed while launching (GREEN_UNHEALTHY)");
+  });
+});
