@@ -19,6 +19,9 @@ import type { TargetHealthCounts, Weighted } from "../core/swap-model.js";
 import { type CallOptions, call, errorName } from "./call.js";
 import type { Clients } from "./clients.js";
 
+/** A listener or rule action, as ELBv2 describes and takes it. */
+export type ListenerAction = Action;
+
 /** Where a service's traffic is shifted: a listener's default action, or one rule's action. */
 export interface TrafficTarget {
   listenerArn: string;

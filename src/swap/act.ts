@@ -2,7 +2,6 @@
  * act: performs one action named by nextAction, as one (or a few tightly bound) AWS calls.
  * Each is idempotent: repeating it after a crash finds the work done and changes nothing.
  */
-import type { Action as ElbAction } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
   type Clients,
   copyScaling,
@@ -16,6 +15,7 @@ import {
   deleteTargetGroup,
   describeTraffic,
   forwardAction,
+  type ListenerAction,
   resumeProcesses,
   sameWeightsForward,
   setActions,
@@ -149,7 +149,7 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
       return;
     }
     case "restoreTraffic": {
-      const original = plan.originalActions as ElbAction[];
+      const original = plan.originalActions as ListenerAction[];
       await setActions(clients, ctx.traffic, original);
       return;
     }
@@ -184,7 +184,7 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
 }
 
 /** Reads the listener back until it shows the change: ALB rule changes are eventually consistent. */
-async function waitForListener(ctx: ActContext, done: (actions: ElbAction[]) => boolean) {
+async function waitForListener(ctx: ActContext, done: (actions: ListenerAction[]) => boolean) {
   await waitFor(
     async () => {
       const t = await describeTraffic(ctx.clients, ctx.traffic);

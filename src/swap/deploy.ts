@@ -16,6 +16,7 @@ import {
   type TrafficTarget,
 } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
+import { effectiveSteps } from "../core/decide.js";
 import { formatDuration } from "../core/duration.js";
 import { InputError, LockError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
@@ -273,18 +274,32 @@ export async function deploy(
     plan,
     cursor: { phase: "launching", stepIndex: -1, launchStartedAt: now.getTime() },
   });
-  const at = Date.now();
-  deps.emit({ service: plan.service, at, type: "lock.acquired", swapId: plan.swapId });
+  deps.emit({ service: plan.service, at: Date.now(), type: "lock.acquired", swapId: plan.swapId });
+  return runLocked(deps, service, lock, {
+    gates: options.gates,
+    control: options.control,
+    resumed: false,
+  });
+}
+
+/** Announces a swap whose lock is held (new or adopted by resume) and runs it to its end. */
+export function runLocked(
+  deps: SwapDeps,
+  service: ServiceConfig,
+  lock: SwapLock,
+  options: { gates?: Gate[]; control?: SwapControl; resumed: boolean },
+): Promise<SwapResult> {
+  const plan = lock.record.plan;
   deps.emit({
     service: plan.service,
-    at,
+    at: Date.now(),
     type: "swap.started",
     swapId: plan.swapId,
     release: plan.release.url,
     green: plan.green.name,
     blue: plan.blue?.name ?? null,
-    steps: plan.blue ? plan.steps : [100],
-    resumed: false,
+    steps: effectiveSteps(plan),
+    resumed: options.resumed,
   });
   return runSwap({
     clients: deps.clients,

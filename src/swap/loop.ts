@@ -337,13 +337,8 @@ function finish(
     code,
     reason,
   });
-  const known = [
-    "GATE_FAILED",
-    "GREEN_UNHEALTHY",
-    "LAUNCH_FAILED",
-    "ABORTED",
-    "SWAP_INCOMPLETE",
-  ] as const;
+  // a cancelled swap or one that AWS errors stopped is ROLLED_BACK: blue is live, exit 4
+  const known = ["GATE_FAILED", "GREEN_UNHEALTHY", "LAUNCH_FAILED"] as const;
   const swapCode = (known as readonly string[]).includes(code)
     ? (code as (typeof known)[number])
     : "ROLLED_BACK";

@@ -4,8 +4,8 @@
  */
 import type { ServiceConfig } from "../core/config.js";
 import { InputError, LockError, SwapError } from "../core/errors.js";
-import { type SwapDeps, trafficTarget } from "./deploy.js";
-import { type Gate, runSwap, type SwapResult } from "./loop.js";
+import { runLocked, type SwapDeps } from "./deploy.js";
+import type { Gate, SwapResult } from "./loop.js";
 import { currentOwner, describeHolder, readRecord, SwapLock, type SwapRecord } from "./record.js";
 
 export interface ResumeOptions {
@@ -61,27 +61,7 @@ export async function resume(
       },
     });
   }
-  deps.emit({
-    service: plan.service,
-    at: Date.now(),
-    type: "swap.started",
-    swapId: plan.swapId,
-    release: plan.release.url,
-    green: plan.green.name,
-    blue: plan.blue?.name ?? null,
-    steps: plan.blue ? plan.steps : [100],
-    resumed: true,
-  });
-  return runSwap({
-    clients: deps.clients,
-    traffic: trafficTarget(service),
-    lock,
-    emit: deps.emit,
-    gates: options.gates ?? [],
-    pollIntervalMs: deps.pollIntervalMs,
-    heartbeatMs: deps.heartbeatMs,
-    signal: deps.signal,
-  });
+  return runLocked(deps, service, lock, { gates: options.gates, resumed: true });
 }
 
 export interface UnlockResult {

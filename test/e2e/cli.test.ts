@@ -252,7 +252,7 @@ describe("switchyard (built)", () => {
     expect(gated.stdout).toBe("");
   });
 
-  it("Ctrl-C during a deploy rolls back (exit 1); a second Ctrl-C exits 130 and resume finishes the rollback", async () => {
+  it("Ctrl-C during a deploy rolls back (exit 4); a second Ctrl-C exits 130 and resume finishes the rollback", async () => {
     const once = start([
       "deploy",
       SERVICE,
@@ -269,9 +269,9 @@ describe("switchyard (built)", () => {
     await until(() => once.stderr().includes("baking at"));
     once.child.kill("SIGINT");
     const r = await once.done;
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stderr).toContain("interrupted: rolling web/e2e back");
-    expect(r.stderr).toMatch(/error ABORTED: .*rolled back, web-e2e-v001 is live/);
+    expect(r.stderr).toMatch(/error ROLLED_BACK: .*cancelled; rolled back, web-e2e-v001 is live/);
 
     const twice = start([
       "deploy",
