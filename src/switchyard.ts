@@ -12,14 +12,21 @@ import {
 } from "./core/config.js";
 import type { EventSink, SwitchyardEvent } from "./core/events.js";
 import type { SwapPlan } from "./core/swap-model.js";
-import { listReleases, type ReleaseInfo } from "./release/list.js";
-import { type PushOptions, type PushResult, pushRelease } from "./release/push.js";
-import { type RetireOptions, type RetireReport, retire } from "./retire/retire.js";
-import { type DeployOptions, deploy, preflight, type SwapDeps } from "./swap/deploy.js";
+import type { ReleaseInfo } from "./release/list.js";
+import type { PushOptions, PushResult } from "./release/push.js";
+import type { RetireOptions, RetireReport } from "./retire/retire.js";
+import type { DeployOptions, SwapDeps } from "./swap/deploy.js";
 import type { SwapResult } from "./swap/loop.js";
-import { type ResumeOptions, resume, type UnlockResult, unlock } from "./swap/resume.js";
-import { type RollbackOptions, type RollbackResult, rollback } from "./swap/rollback.js";
-import { type ServiceStatus, status } from "./swap/status.js";
+import type { ResumeOptions, UnlockResult } from "./swap/resume.js";
+import type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
+import type { ServiceStatus } from "./swap/status.js";
+
+// Each operation loads its own modules when first called, so a CLI command (a rollback must
+// start fast) loads only what it uses: not the release packer, not the EC2 client.
+const deployModule = () => import("./swap/deploy.js");
+const resumeModule = () => import("./swap/resume.js");
+const rollbackModule = () => import("./swap/rollback.js");
+const statusModule = () => import("./swap/status.js");
 
 export interface SwitchyardOptions extends ClientOptions {
   /** a resolved config, or a config object as a config file would hold it */
@@ -157,27 +164,49 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
   return {
     config,
     clients,
-    plan: (service, o) =>
-      preflight({ clients, state: config.state }, serviceConfig(config, service), o),
+    plan: async (service, o) =>
+      (await deployModule()).preflight(
+        { clients, state: config.state },
+        serviceConfig(config, service),
+        o,
+      ),
     deploy: (service, o) =>
-      run(o, (emit) => deploy(deps(emit, o.signal), serviceConfig(config, service), o)),
+      run(o, async (emit) =>
+        (await deployModule()).deploy(deps(emit, o.signal), serviceConfig(config, service), o),
+      ),
     rollback: (service, o = {}) =>
-      run(o, (emit) => rollback({ ...deps(emit, o.signal) }, serviceConfig(config, service), o)),
+      run(o, async (emit) =>
+        (await rollbackModule()).rollback(deps(emit, o.signal), serviceConfig(config, service), o),
+      ),
     resume: (service, o = {}) =>
-      run(o, (emit) => resume(deps(emit, o.signal), serviceConfig(config, service), o)),
-    status: (service) => status(clients, config.state, serviceConfig(config, service)),
-    statusAll: () =>
-      Promise.all(Object.values(config.services).map((s) => status(clients, config.state, s))),
-    unlock: (service, o) =>
-      unlock({ clients, state: config.state }, serviceConfig(config, service), o),
-    releases: {
-      // async, so an unknown service rejects rather than throws
-      push: async (service, o) => pushRelease(clients, serviceConfig(config, service), o),
-      list: async (service, o = {}) =>
-        listReleases(clients, serviceConfig(config, service), { state: config.state, ...o }),
+      run(o, async (emit) =>
+        (await resumeModule()).resume(deps(emit, o.signal), serviceConfig(config, service), o),
+      ),
+    status: async (service) =>
+      (await statusModule()).status(clients, config.state, serviceConfig(config, service)),
+    statusAll: async () => {
+      const { status } = await statusModule();
+      return Promise.all(
+        Object.values(config.services).map((s) => status(clients, config.state, s)),
+      );
     },
-    retire: (o = {}) =>
-      retire(
+    unlock: async (service, o) =>
+      (await resumeModule()).unlock(
+        { clients, state: config.state },
+        serviceConfig(config, service),
+        o,
+      ),
+    releases: {
+      push: async (service, o) =>
+        (await import("./release/push.js")).pushRelease(clients, serviceConfig(config, service), o),
+      list: async (service, o = {}) =>
+        (await import("./release/list.js")).listReleases(clients, serviceConfig(config, service), {
+          state: config.state,
+          ...o,
+        }),
+    },
+    retire: async (o = {}) =>
+      (await import("./retire/retire.js")).retire(
         {
           clients,
           state: config.state,

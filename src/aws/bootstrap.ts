@@ -6,11 +6,6 @@
  * (`switchyard iam-policy`) does not grant them.
  */
 import {
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcsCommand,
-} from "@aws-sdk/client-ec2";
-import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   DescribeListenersCommand,
@@ -84,6 +79,8 @@ export async function listDefaultNetwork(
   clients: Clients,
   options: CallOptions = {},
 ): Promise<DefaultNetwork> {
+  const { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, DescribeVpcsCommand } =
+    await import("@aws-sdk/client-ec2");
   const vpcs = await call(
     () =>
       clients.ec2.send(

@@ -5,7 +5,7 @@
  * A middleware counts calls by operation, for the API-call budget benchmarks and `--verbose`.
  */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
-import { EC2Client } from "@aws-sdk/client-ec2";
+import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { S3Client } from "@aws-sdk/client-s3";
 
@@ -22,7 +22,8 @@ export interface ClientOptions {
 export interface Clients {
   readonly autoscaling: AutoScalingClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
-  readonly ec2: EC2Client;
+  /** loaded on its first call: the EC2 package alone takes about 0.3 s to import */
+  readonly ec2: Pick<EC2Client, "send" | "destroy">;
   readonly s3: S3Client;
   readonly region: string;
   /** calls made so far, by `Service:Operation` (attempts included) */
@@ -40,6 +41,28 @@ interface CountableClient {
       options: { step: "finalizeRequest"; name: string },
     ): void;
   };
+}
+
+/**
+ * A client built on its first `send`, from a module imported then. Commands are built by the
+ * caller (from the same package), so only `send` and `destroy` are needed.
+ */
+function lazyClient<C extends { send: (...args: never[]) => unknown; destroy(): void }>(
+  load: () => Promise<C>,
+): Pick<C, "send" | "destroy"> {
+  let client: Promise<C> | undefined;
+  const get = (): Promise<C> => {
+    client ??= load();
+    return client;
+  };
+  const lazy = {
+    send: (...args: unknown[]) =>
+      get().then((c) => (c.send as (...a: unknown[]) => unknown)(...args)),
+    destroy: () => {
+      void client?.then((c) => c.destroy());
+    },
+  };
+  return lazy as unknown as Pick<C, "send" | "destroy">;
 }
 
 export function createClients(options: ClientOptions = {}): Clients {
@@ -61,7 +84,12 @@ export function createClients(options: ClientOptions = {}): Clients {
   const calls = new Map<string, number>();
   const autoscaling = new AutoScalingClient(config);
   const elbv2 = new ElasticLoadBalancingV2Client(config);
-  const ec2 = new EC2Client(config);
+  const ec2 = lazyClient(async () => {
+    const { EC2Client } = await import("@aws-sdk/client-ec2");
+    const client = new EC2Client(config);
+    count("ec2", client as unknown as CountableClient);
+    return client;
+  });
   const s3 = new S3Client({ ...config, forcePathStyle: endpoint !== undefined });
   const count = (service: string, client: CountableClient) =>
     client.middlewareStack.add(
@@ -74,7 +102,6 @@ export function createClients(options: ClientOptions = {}): Clients {
     );
   count("autoscaling", autoscaling as unknown as CountableClient);
   count("elbv2", elbv2 as unknown as CountableClient);
-  count("ec2", ec2 as unknown as CountableClient);
   count("s3", s3 as unknown as CountableClient);
   return {
     autoscaling,

@@ -1,12 +1,6 @@
 /** EC2 operations switchyard uses: images, subnets, security groups and launch templates. */
-import {
-  CreateLaunchTemplateCommand,
-  DeleteLaunchTemplateCommand,
-  DescribeImagesCommand,
-  DescribeLaunchTemplatesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-} from "@aws-sdk/client-ec2";
+// The EC2 client is the largest SDK package (about 0.3 s to load): it is imported on first use,
+// so commands that make no EC2 call (rollback, status, retire's reads) start without it.
 import { type CallOptions, call, errorName } from "./call.js";
 import type { Clients } from "./clients.js";
 
@@ -16,6 +10,7 @@ export async function findImage(
   idOrName: string,
   options: CallOptions = {},
 ): Promise<{ imageId: string; name: string } | undefined> {
+  const { DescribeImagesCommand } = await import("@aws-sdk/client-ec2");
   try {
     const byId = /^ami-[0-9a-z]+$/.test(idOrName);
     const out = await call(
@@ -47,6 +42,7 @@ export async function describeSubnets(
   ids: string[],
   options: CallOptions = {},
 ): Promise<Array<{ subnetId: string; vpcId: string; zone: string }>> {
+  const { DescribeSubnetsCommand } = await import("@aws-sdk/client-ec2");
   try {
     const out = await call(
       () => clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: ids })),
@@ -68,6 +64,7 @@ export async function describeSecurityGroups(
   ids: string[],
   options: CallOptions = {},
 ): Promise<string[]> {
+  const { DescribeSecurityGroupsCommand } = await import("@aws-sdk/client-ec2");
   if (ids.length === 0) return [];
   try {
     const out = await call(
@@ -86,6 +83,7 @@ export async function findLaunchTemplateId(
   name: string,
   options: CallOptions = {},
 ): Promise<string | undefined> {
+  const { DescribeLaunchTemplatesCommand } = await import("@aws-sdk/client-ec2");
   try {
     const out = await call(
       () => clients.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateNames: [name] })),
@@ -116,6 +114,7 @@ export async function createLaunchTemplate(
   spec: LaunchTemplateSpec,
   options: CallOptions = {},
 ): Promise<string> {
+  const { CreateLaunchTemplateCommand } = await import("@aws-sdk/client-ec2");
   try {
     const out = await call(
       () =>
@@ -156,6 +155,7 @@ export async function deleteLaunchTemplate(
   id: string,
   options: CallOptions = {},
 ): Promise<void> {
+  const { DeleteLaunchTemplateCommand } = await import("@aws-sdk/client-ec2");
   try {
     await call(
       () => clients.ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateId: id })),

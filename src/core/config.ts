@@ -6,8 +6,6 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, relative, resolve } from "node:path";
-import { createJiti } from "jiti";
-import { parseDocument } from "yaml";
 import {
   type ConfigIssue,
   checkConfig,
@@ -91,6 +89,8 @@ export async function readConfigFile(path: string, source = path): Promise<unkno
 
   if (MODULE_EXTENSIONS.has(extension)) {
     try {
+      // loaded only for .ts/.js configs: jiti is large and a CLI command must start fast
+      const { createJiti } = await import("jiti");
       const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false });
       let value: unknown = await jiti.import(path, { default: true });
       if (typeof value === "function") value = await (value as () => unknown)();
@@ -120,6 +120,7 @@ export async function readConfigFile(path: string, source = path): Promise<unkno
     }
   }
   if (YAML_EXTENSIONS.has(extension)) {
+    const { parseDocument } = await import("yaml");
     const document = parseDocument(text, { prettyErrors: true });
     const [first] = document.errors;
     if (first !== undefined) throw unreadable(`invalid YAML: ${first.message}`, first);

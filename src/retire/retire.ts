@@ -34,8 +34,8 @@ import { InputError, isSwitchyardError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import { type ServerGroupNames, serverGroupNames } from "../core/names.js";
 import { TAG } from "../core/tags.js";
-import { trafficTarget } from "../swap/deploy.js";
 import { describeHolder, readRecord, type StateLocation } from "../swap/record.js";
+import { trafficTarget } from "../swap/traffic.js";
 import { abortedError, waitFor } from "../swap/wait.js";
 import { decideRetire, type FleetGroup, type RetireDecision, type RetirePolicy } from "./policy.js";
 

@@ -136,7 +136,10 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
     case "pinBlue": {
       // the original min goes into the record first, so every failure path can restore it
       await ctx.lock.update({ cursor: { blueOriginalMin: action.originalMin } });
-      await updateCapacity(clients, requireBlue(plan), { min: action.min });
+      // a blue whose min already equals its desired capacity needs no pin
+      if (action.min !== action.originalMin) {
+        await updateCapacity(clients, requireBlue(plan), { min: action.min });
+      }
       return;
     }
     case "releaseBluePin":

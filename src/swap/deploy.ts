@@ -12,8 +12,6 @@ import {
   findGroupsByTags,
   findImage,
   headObject,
-  type ManagedGroup,
-  type TrafficTarget,
 } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
 import { effectiveSteps } from "../core/decide.js";
@@ -34,6 +32,7 @@ import {
   SwapLock,
   usedSequences,
 } from "./record.js";
+import { FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./traffic.js";
 
 export interface DeployOptions {
   /** a release URL (`s3://…/r42.tar.gz`) or a bare version resolved under the service's `releases` */
@@ -60,12 +59,6 @@ export interface SwapDeps {
   signal?: AbortSignal;
 }
 
-export const FORWARD_ACTION_LIMIT = 5;
-
-export function trafficTarget(service: ServiceConfig): TrafficTarget {
-  return { listenerArn: service.listenerArn, ruleArn: service.ruleArn };
-}
-
 /** Checks steps given on the command line or by a script, as the config schema does. */
 export function checkSteps(steps: number[]): number[] {
   const problem =
@@ -89,16 +82,6 @@ export function checkSteps(steps: number[]): number[] {
     );
   }
   return steps;
-}
-
-/** The live group: the managed group whose target group carries the most traffic. */
-export function findLive(
-  groups: ManagedGroup[],
-  weights: Array<{ targetGroupArn: string; weight: number }>,
-): ManagedGroup | undefined {
-  const byTg = new Map(groups.flatMap((g) => g.targetGroupArns.map((arn) => [arn, g] as const)));
-  const carrying = weights.filter((w) => w.weight > 0).sort((a, b) => b.weight - a.weight);
-  return carrying.length ? byTg.get(carrying[0]!.targetGroupArn) : undefined;
 }
 
 /** Read-only checks and the plan of a swap. Makes no change to AWS. */

@@ -52,7 +52,6 @@ export async function resume(
     );
   }
   const lock = await SwapLock.adopt(deps.clients, deps.state, read);
-  const plan = lock.record.plan;
   if (options.abort && lock.record.cursor.phase !== "rolling-back") {
     await lock.update({
       cursor: {

@@ -22,8 +22,8 @@ import { STANDBY_SUSPENDED } from "../core/decide.js";
 import { InputError, LockError, SwapError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import { TAG } from "../core/tags.js";
-import { FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./deploy.js";
 import { describeHolder, readRecord, type StateLocation } from "./record.js";
+import { FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./traffic.js";
 import { waitFor } from "./wait.js";
 
 export interface RollbackOptions {

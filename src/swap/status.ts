@@ -7,8 +7,8 @@ import { type Clients, describeTraffic, findGroupsByTags, targetHealth } from ".
 import type { ServiceConfig } from "../core/config.js";
 import type { Role } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
-import { trafficTarget } from "./deploy.js";
 import { readRecord, type StateLocation, type SwapRecord } from "./record.js";
+import { trafficTarget } from "./traffic.js";
 
 export interface GroupStatus {
   name: string;

@@ -122,6 +122,15 @@ function commandsUsed(): CommandUse[] {
         if (name) imported.set(name, m[2] ?? "");
       }
     }
+    // commands of a package imported where they are used: `const { X } = await import("@aws-sdk/…")`
+    for (const m of text.matchAll(
+      /const\s*\{([^}]*)\}\s*=\s*await\s+import\(\s*"(@aws-sdk\/[^"]+)"\s*\)/g,
+    )) {
+      for (const raw of (m[1] ?? "").split(",")) {
+        const name = raw.trim();
+        if (name) imported.set(name, m[2] ?? "");
+      }
+    }
     const file = relative(ROOT, path);
     for (const m of text.matchAll(/new\s+([A-Za-z0-9]+Command|Upload)\s*\(/g)) {
       const command = m[1] ?? "";
