@@ -168,37 +168,38 @@ export async function deleteGroup(clients: Clients, name: string, options: CallO
   }
 }
 
-export async function suspendProcesses(
+export function suspendProcesses(
   clients: Clients,
   name: string,
   processes: readonly string[],
   options: CallOptions = {},
-) {
-  await call(
-    () =>
-      clients.autoscaling.send(
-        new SuspendProcessesCommand({
-          AutoScalingGroupName: name,
-          ScalingProcesses: [...processes],
-        }),
-      ),
-    options,
-  );
+): Promise<void> {
+  return setProcesses(clients, name, processes, "suspend", options);
 }
 
-export async function resumeProcesses(
+export function resumeProcesses(
   clients: Clients,
   name: string,
   processes: readonly string[],
   options: CallOptions = {},
-) {
+): Promise<void> {
+  return setProcesses(clients, name, processes, "resume", options);
+}
+
+async function setProcesses(
+  clients: Clients,
+  name: string,
+  processes: readonly string[],
+  change: "suspend" | "resume",
+  options: CallOptions,
+): Promise<void> {
+  const input = { AutoScalingGroupName: name, ScalingProcesses: [...processes] };
   await call(
     () =>
       clients.autoscaling.send(
-        new ResumeProcessesCommand({
-          AutoScalingGroupName: name,
-          ScalingProcesses: [...processes],
-        }),
+        change === "suspend"
+          ? new SuspendProcessesCommand(input)
+          : new ResumeProcessesCommand(input),
       ),
     options,
   );

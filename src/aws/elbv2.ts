@@ -15,6 +15,7 @@ import {
   type Rule,
   type Tag,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { TargetGroupConfig } from "../core/config-schema.js";
 import type { TargetHealthCounts, Weighted } from "../core/swap-model.js";
 import { type CallOptions, call, errorName } from "./call.js";
 import type { Clients } from "./clients.js";
@@ -187,20 +188,9 @@ export async function findTargetGroupArn(
   }
 }
 
-export interface TargetGroupSpec {
+export interface TargetGroupSpec extends TargetGroupConfig {
   name: string;
   vpcId: string;
-  port: number;
-  protocol: "HTTP" | "HTTPS";
-  healthCheck: {
-    path: string;
-    intervalSeconds: number;
-    timeoutSeconds: number;
-    healthyThreshold: number;
-    unhealthyThreshold: number;
-    matcher: string;
-  };
-  deregistrationDelaySeconds: number;
   tags: Tag[];
 }
 

@@ -173,13 +173,8 @@ function finalizing(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision {
   if (s.traffic.warmupRule)
     return act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn });
   const blue = s.blue;
-  if (
-    blue?.asg &&
-    cursor.blueOriginalMin !== undefined &&
-    blue.asg.min !== cursor.blueOriginalMin
-  ) {
-    return act({ type: "releaseBluePin", min: cursor.blueOriginalMin });
-  }
+  const unpin = releasePin(blue, cursor);
+  if (unpin) return unpin;
   if (blue?.asg && !STANDBY_SUSPENDED.every((p) => blue.asg?.suspended.includes(p))) {
     return act({ type: "suspendStandby", group: blue.name });
   }
@@ -218,13 +213,8 @@ function rollingBack(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision 
     return act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn });
   // 2. blue's pin released
   const blue = s.blue;
-  if (
-    blue?.asg &&
-    cursor.blueOriginalMin !== undefined &&
-    blue.asg.min !== cursor.blueOriginalMin
-  ) {
-    return act({ type: "releaseBluePin", min: cursor.blueOriginalMin });
-  }
+  const unpin = releasePin(blue, cursor);
+  if (unpin) return unpin;
   // 3. blue live again in every respect, if finalize had begun to make it the standby
   if (blue?.asg && plan.blue) {
     const before = plan.blue.suspended;
@@ -250,6 +240,15 @@ function rollingBack(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision 
   if (s.greenTargetGroupArn) return act({ type: "deleteGreenTargetGroup" });
   if (s.greenLaunchTemplateId) return act({ type: "deleteGreenLaunchTemplate" });
   return { kind: "done", outcome: "rolled-back" };
+}
+
+/** Blue's MinSize back to what it was before the swap pinned it, when it is not already. */
+function releasePin(blue: GroupView | undefined, cursor: SwapCursor): Decision | undefined {
+  const min = cursor.blueOriginalMin;
+  if (blue?.asg && min !== undefined && blue.asg.min !== min) {
+    return act({ type: "releaseBluePin", min });
+  }
+  return undefined;
 }
 
 /** A first deploy goes straight to 100%: there is no blue to share traffic with. */

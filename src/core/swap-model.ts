@@ -4,6 +4,8 @@
  * these three and nothing else.
  */
 
+import type { TargetGroupConfig } from "./config-schema.js";
+
 /** A target group and its weight in a forward action. */
 export interface Weighted {
   targetGroupArn: string;
@@ -65,19 +67,7 @@ export interface LaunchSpec {
   vpcId: string;
   subnets: string[];
   healthCheckGracePeriodSeconds: number;
-  targetGroup: {
-    port: number;
-    protocol: "HTTP" | "HTTPS";
-    healthCheck: {
-      path: string;
-      intervalSeconds: number;
-      timeoutSeconds: number;
-      healthyThreshold: number;
-      unhealthyThreshold: number;
-      matcher: string;
-    };
-    deregistrationDelaySeconds: number;
-  };
+  targetGroup: TargetGroupConfig;
 }
 
 export type Phase = "launching" | "shifting" | "finalizing" | "rolling-back";
