@@ -166,3 +166,40 @@ export async function deleteLaunchTemplate(
     if (!n.startsWith("InvalidLaunchTemplateId")) throw error;
   }
 }
+
+/**
+ * Every launch template whose name matches `namePattern` (EC2's `*` and `?` wildcards, the
+ * `launch-template-name` filter; all pages): its id, name and tags.
+ */
+export async function listLaunchTemplates(
+  clients: Clients,
+  namePattern: string,
+  options: CallOptions = {},
+): Promise<Array<{ id: string; name: string; tags: Record<string, string> }>> {
+  const { DescribeLaunchTemplatesCommand } = await import("@aws-sdk/client-ec2");
+  const templates: Array<{ id: string; name: string; tags: Record<string, string> }> = [];
+  let token: string | undefined;
+  do {
+    const out = await call(
+      () =>
+        clients.ec2.send(
+          new DescribeLaunchTemplatesCommand({
+            Filters: [{ Name: "launch-template-name", Values: [namePattern] }],
+            MaxResults: 200,
+            NextToken: token,
+          }),
+        ),
+      options,
+    );
+    for (const t of out.LaunchTemplates ?? []) {
+      if (!t.LaunchTemplateId || !t.LaunchTemplateName) continue;
+      templates.push({
+        id: t.LaunchTemplateId,
+        name: t.LaunchTemplateName,
+        tags: Object.fromEntries((t.Tags ?? []).map((x) => [x.Key ?? "", x.Value ?? ""])),
+      });
+    }
+    token = out.NextToken;
+  } while (token);
+  return templates;
+}

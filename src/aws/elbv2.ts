@@ -7,6 +7,7 @@ import {
   DeleteTargetGroupCommand,
   DescribeListenersCommand,
   DescribeRulesCommand,
+  DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
@@ -355,4 +356,50 @@ export async function deleteRule(clients: Clients, ruleArn: string, options: Cal
   } catch (error) {
     if (errorName(error) !== "RuleNotFoundException") throw error;
   }
+}
+
+/** Every target group in the region (all pages): its ARN and name. */
+export async function listTargetGroups(
+  clients: Clients,
+  options: CallOptions = {},
+): Promise<Array<{ arn: string; name: string }>> {
+  const groups: Array<{ arn: string; name: string }> = [];
+  let marker: string | undefined;
+  do {
+    const out = await call(
+      () => clients.elbv2.send(new DescribeTargetGroupsCommand({ PageSize: 400, Marker: marker })),
+      options,
+    );
+    for (const g of out.TargetGroups ?? []) {
+      if (g.TargetGroupArn && g.TargetGroupName) {
+        groups.push({ arn: g.TargetGroupArn, name: g.TargetGroupName });
+      }
+    }
+    marker = out.NextMarker;
+  } while (marker);
+  return groups;
+}
+
+/** The tags of these resources (DescribeTags, 20 ARNs a call), by ARN; missing ones are left out. */
+export async function describeResourceTags(
+  clients: Clients,
+  arns: string[],
+  options: CallOptions = {},
+): Promise<Map<string, Record<string, string>>> {
+  const tags = new Map<string, Record<string, string>>();
+  for (let i = 0; i < arns.length; i += 20) {
+    const batch = arns.slice(i, i + 20);
+    const out = await call(
+      () => clients.elbv2.send(new DescribeTagsCommand({ ResourceArns: batch })),
+      options,
+    );
+    for (const d of out.TagDescriptions ?? []) {
+      if (!d.ResourceArn) continue;
+      tags.set(
+        d.ResourceArn,
+        Object.fromEntries((d.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
+      );
+    }
+  }
+  return tags;
 }

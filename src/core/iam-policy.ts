@@ -72,6 +72,10 @@ const SPECS = [
       ["elasticloadbalancing:DescribeRules", "read a rule's action; find a free warm-up priority"],
       ["elasticloadbalancing:DescribeTargetGroups", "find a server group's target group by name"],
       ["elasticloadbalancing:DescribeTargetHealth", "count healthy targets during a swap"],
+      [
+        "elasticloadbalancing:DescribeTags",
+        "retire: confirm an orphaned target group is switchyard's",
+      ],
     ],
   },
   {

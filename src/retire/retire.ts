@@ -8,7 +8,9 @@
  *    forward action at weight 0 out of it, the rest of the action unchanged; a group whose
  *    target group carries traffic by now is skipped instead;
  * 4. per retired group: delete the Auto Scaling group (ForceDelete), wait until it is gone,
- *    then delete its target group and launch template.
+ *    then delete its target group and launch template;
+ * 5. the orphan sweep (orphans.ts): target groups and launch templates of this service whose
+ *    Auto Scaling group is gone are deleted, once the lock is read again and found free.
  *
  * Every step finds work already done and does nothing, so a second run with nothing to retire
  * makes no mutating call, and a run cut short is finished by the next one. One failure does not
@@ -21,6 +23,7 @@ import {
   deleteTargetGroup,
   describeGroup,
   describeTraffic,
+  errorName,
   findGroupsByTags,
   findLaunchTemplateId,
   findTargetGroupArn,
@@ -37,6 +40,7 @@ import { TAG } from "../core/tags.js";
 import { describeHolder, readRecord, type StateLocation } from "../swap/record.js";
 import { trafficTarget } from "../swap/traffic.js";
 import { abortedError, waitFor } from "../swap/wait.js";
+import { findOrphans, type Orphan, type OrphanPart } from "./orphans.js";
 import { decideRetire, type FleetGroup, type RetireDecision, type RetirePolicy } from "./policy.js";
 
 export interface RetireOptions {
@@ -62,6 +66,12 @@ export interface RetireReport {
   kept: string[];
   /** groups left alone by a rule (swap in flight, no live group, …) or whose deletion failed */
   skipped: Array<{ name: string; reason: string }>;
+  /**
+   * orphaned target groups and launch templates (their Auto Scaling group is gone) that were
+   * deleted; with dryRun, those that would be. Additive to the contract's shape; optional in
+   * the type only so reports built by hand stay valid: `retire` always sets it.
+   */
+  orphans: Orphan[];
   /** whether any deletion (or a service's observation) failed, or the run was cancelled */
   failed: boolean;
 }
@@ -90,6 +100,8 @@ export interface ServiceRetirePlan {
   service: string;
   decisions: RetireDecision[];
   targets: RetireTarget[];
+  /** who held the swap record when the service was observed; then nothing is changed */
+  swapInFlight?: string | undefined;
   /** why the service could not be observed; then it has no decisions */
   error?: string;
 }
@@ -105,6 +117,13 @@ export interface RetireEffects {
   unlist(service: string, targetGroupArns: string[]): Promise<Map<string, number>>;
   /** Deletes the group, waits until it is gone, then deletes its target group and launch template. */
   deleteGroup(service: string, target: RetireTarget): Promise<void>;
+  /** The service's orphaned target groups and launch templates (reads only). */
+  findOrphans(service: string): Promise<OrphanPart[]>;
+  /**
+   * Deletes one orphaned part. Returns why it was left alone (in use), or undefined when it is
+   * deleted (or already gone); throws when the deletion failed.
+   */
+  deleteOrphan(service: string, part: OrphanPart): Promise<string | undefined>;
 }
 
 const DELETE_CONCURRENCY = 4;
@@ -210,6 +229,7 @@ export async function planService(
     return {
       service: service.name,
       decisions,
+      swapInFlight: held ? describeHolder(held.record) : undefined,
       // in decision order: newest first
       targets: decisions.flatMap((d) => {
         const g = d.action === "retire" ? byName.get(d.name) : undefined;
@@ -267,92 +287,162 @@ export async function applyRetirePlans(
     deleted: [],
     kept: [],
     skipped: [],
+    orphans: [],
     failed: false,
   };
-  const now = options.now ?? Date.now;
   for (const plan of plans) {
-    const service = plan.service;
-    const skip = (name: string, reason: string, failure: boolean) => {
-      report.skipped.push({ name, reason });
-      if (failure) report.failed = true;
-      options.emit({ service, at: now(), type: "retire.skipped", group: name, reason });
-    };
-    if (plan.error !== undefined) {
-      skip(service, plan.error, true);
-      continue;
-    }
-    for (const d of plan.decisions) {
-      if (d.action === "keep") report.kept.push(d.name);
-      else if (d.action === "skip") skip(d.name, d.reason, false);
-    }
-    let targets = plan.targets;
-    if (targets.length === 0) continue;
+    const swept = await retireGroups(plan, effects, options, report);
+    if (swept) await sweepOrphans(plan.service, effects, options, report);
+  }
+  return report;
+}
 
-    if (options.dryRun) {
-      for (const t of targets) {
-        report.deleted.push(t.name);
-        options.emit({ service, at: now(), type: "retire.deleted", group: t.name, dryRun: true });
-      }
-      continue;
+type ApplyOptions = { dryRun: boolean; emit: EventSink; signal?: AbortSignal; now?: () => number };
+
+function skipper(service: string, options: ApplyOptions, report: RetireReport) {
+  const now = options.now ?? Date.now;
+  return (name: string, reason: string, failure: boolean) => {
+    report.skipped.push({ name, reason });
+    if (failure) report.failed = true;
+    options.emit({ service, at: now(), type: "retire.skipped", group: name, reason });
+  };
+}
+
+/**
+ * One service's group deletions. Returns whether the orphan sweep may follow: not when the
+ * service could not be read, a swap holds its lock, or the run is cancelled.
+ */
+async function retireGroups(
+  plan: ServiceRetirePlan,
+  effects: RetireEffects,
+  options: ApplyOptions,
+  report: RetireReport,
+): Promise<boolean> {
+  const now = options.now ?? Date.now;
+  const service = plan.service;
+  const skip = skipper(service, options, report);
+  if (plan.error !== undefined) {
+    skip(service, plan.error, true);
+    return false;
+  }
+  for (const d of plan.decisions) {
+    if (d.action === "keep") report.kept.push(d.name);
+    else if (d.action === "skip") skip(d.name, d.reason, false);
+  }
+  // a swap in flight when the service was read: nothing is changed, no orphan is looked for
+  if (plan.swapInFlight !== undefined) return false;
+  let targets = plan.targets;
+  if (targets.length === 0) return !options.signal?.aborted;
+
+  if (options.dryRun) {
+    for (const t of targets) {
+      report.deleted.push(t.name);
+      options.emit({ service, at: now(), type: "retire.deleted", group: t.name, dryRun: true });
     }
+    return true;
+  }
+  if (options.signal?.aborted) {
+    for (const t of targets) skip(t.name, "cancelled before it was deleted", true);
+    return false;
+  }
+  try {
+    const holder = await effects.lockHolder(service);
+    if (holder !== undefined) {
+      for (const t of targets) skip(t.name, `swap in flight: ${holder}`, false);
+      return false;
+    }
+    const arns = targets.flatMap((t) => t.targetGroupArns);
+    const carrying = arns.length > 0 ? await effects.unlist(service, arns) : new Map();
+    targets = targets.filter((t) => {
+      const weight = Math.max(0, ...t.targetGroupArns.map((a) => carrying.get(a) ?? 0));
+      if (weight > 0) skip(t.name, `carries traffic now (weight ${weight})`, false);
+      return weight === 0;
+    });
+  } catch (error) {
+    const message = messageOf(error);
+    for (const t of targets) {
+      skip(t.name, `could not take it out of the listener: ${message}`, true);
+    }
+    return false;
+  }
+
+  const outcomes = new Map<string, string | undefined>();
+  let next = 0;
+  const worker = async () => {
+    while (next < targets.length) {
+      const t = targets[next++]!;
+      if (options.signal?.aborted) {
+        outcomes.set(t.name, "cancelled before it was deleted");
+        continue;
+      }
+      try {
+        await effects.deleteGroup(service, t);
+        outcomes.set(t.name, undefined);
+        options.emit({
+          service,
+          at: now(),
+          type: "retire.deleted",
+          group: t.name,
+          dryRun: false,
+        });
+      } catch (error) {
+        outcomes.set(t.name, `delete failed: ${messageOf(error)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, targets.length) }, worker));
+  // reported in decision order (newest first), whatever order the deletions finished in
+  for (const t of targets) {
+    const failure = outcomes.get(t.name);
+    if (failure === undefined) report.deleted.push(t.name);
+    else skip(t.name, failure, true);
+  }
+  return !options.signal?.aborted;
+}
+
+/**
+ * The orphan sweep of one service, after its group deletions: find the orphaned parts; unless
+ * dryRun, read the lock again (a swap that started meanwhile wins) and delete them.
+ */
+async function sweepOrphans(
+  service: string,
+  effects: RetireEffects,
+  options: ApplyOptions,
+  report: RetireReport & { orphans: Orphan[] },
+): Promise<void> {
+  const skip = skipper(service, options, report);
+  let parts: OrphanPart[];
+  try {
+    parts = await effects.findOrphans(service);
+    if (parts.length === 0) return;
+    if (options.dryRun) {
+      report.orphans.push(...parts.map(({ name, kind }) => ({ name, kind })));
+      return;
+    }
+    if (options.signal?.aborted) return;
+    // a swap creates its target group and launch template before its group: never race one
+    if ((await effects.lockHolder(service)) !== undefined) return;
+  } catch (error) {
+    skip(service, `could not look for orphaned parts: ${messageOf(error)}`, true);
+    return;
+  }
+  for (const part of parts) {
     if (options.signal?.aborted) {
-      for (const t of targets) skip(t.name, "cancelled before it was deleted", true);
+      skip(part.name, `orphaned ${kindText(part)}: cancelled before it was deleted`, true);
       continue;
     }
     try {
-      const holder = await effects.lockHolder(service);
-      if (holder !== undefined) {
-        for (const t of targets) skip(t.name, `swap in flight: ${holder}`, false);
-        continue;
-      }
-      const arns = targets.flatMap((t) => t.targetGroupArns);
-      const carrying = arns.length > 0 ? await effects.unlist(service, arns) : new Map();
-      targets = targets.filter((t) => {
-        const weight = Math.max(0, ...t.targetGroupArns.map((a) => carrying.get(a) ?? 0));
-        if (weight > 0) skip(t.name, `carries traffic now (weight ${weight})`, false);
-        return weight === 0;
-      });
+      const left = await effects.deleteOrphan(service, part);
+      if (left === undefined) report.orphans.push({ name: part.name, kind: part.kind });
+      else skip(part.name, `orphaned ${kindText(part)}: ${left}`, false);
     } catch (error) {
-      const message = messageOf(error);
-      for (const t of targets) {
-        skip(t.name, `could not take it out of the listener: ${message}`, true);
-      }
-      continue;
-    }
-
-    const outcomes = new Map<string, string | undefined>();
-    let next = 0;
-    const worker = async () => {
-      while (next < targets.length) {
-        const t = targets[next++]!;
-        if (options.signal?.aborted) {
-          outcomes.set(t.name, "cancelled before it was deleted");
-          continue;
-        }
-        try {
-          await effects.deleteGroup(service, t);
-          outcomes.set(t.name, undefined);
-          options.emit({
-            service,
-            at: now(),
-            type: "retire.deleted",
-            group: t.name,
-            dryRun: false,
-          });
-        } catch (error) {
-          outcomes.set(t.name, `delete failed: ${messageOf(error)}`);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(DELETE_CONCURRENCY, targets.length) }, worker));
-    // reported in decision order (newest first), whatever order the deletions finished in
-    for (const t of targets) {
-      const failure = outcomes.get(t.name);
-      if (failure === undefined) report.deleted.push(t.name);
-      else skip(t.name, failure, true);
+      skip(part.name, `orphaned ${kindText(part)}: delete failed: ${messageOf(error)}`, true);
     }
   }
-  return report;
+}
+
+function kindText(part: Orphan): string {
+  return part.kind === "target-group" ? "target group" : "launch template";
 }
 
 export interface AwsRetireContext {
@@ -439,6 +529,26 @@ export function awsRetireEffects(ctx: AwsRetireContext): RetireEffects {
         throw new Error(
           `the Auto Scaling group is deleted, but not all of its parts: ${failures.join("; ")} (delete them by hand: target group ${names?.targetGroup ?? tgs.join(", ")}, launch template ${names?.launchTemplate ?? launchTemplateId})`,
         );
+      }
+    },
+
+    findOrphans(name) {
+      return findOrphans(clients, ctx.service(name), call);
+    },
+
+    async deleteOrphan(_name, part) {
+      if (part.kind === "launch-template") {
+        await deleteLaunchTemplate(clients, part.id, call);
+        return undefined;
+      }
+      try {
+        await deleteTargetGroup(clients, part.id, call);
+        return undefined;
+      } catch (error) {
+        if (errorName(error) === "ResourceInUseException") {
+          return `in use (${messageOf(error)})`;
+        }
+        throw error;
       }
     },
   };

@@ -177,6 +177,7 @@ describe("retire (built)", () => {
       kept: [v(3), v(2)],
       skipped: [],
       failed: false,
+      orphans: [],
     });
     expect(await groupNames()).toEqual([v(3), v(2), v(1)]);
 
@@ -197,6 +198,7 @@ describe("retire (built)", () => {
       kept: [v(3), v(2)],
       skipped: [],
       failed: false,
+      orphans: [],
     });
     expect(await groupNames()).toEqual([v(3), v(2)]);
 

@@ -159,6 +159,7 @@ describe("examples against a sandbox", () => {
       kept: [...live, standbys[0]],
       skipped: [],
       failed: false,
+      orphans: [],
     });
     const report = await handler({ keep: 1, minAge: "0s" }, context);
     expect(report).toMatchObject({ dryRun: false, deleted: standbys.slice(1), failed: false });

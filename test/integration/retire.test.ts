@@ -4,15 +4,20 @@
  * (ASG, target group, launch template), the listener still serves, and a second run changes
  * nothing.
  */
-import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
+import {
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+} from "@aws-sdk/client-auto-scaling";
 import { DescribeLaunchTemplatesCommand } from "@aws-sdk/client-ec2";
 import {
+  CreateTargetGroupCommand,
   DescribeListenersCommand,
   DescribeTargetGroupsCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deleteObject } from "../../src/aws/s3.js";
 import type { SwitchyardEvent } from "../../src/core/events.js";
+import { DEFAULT_VPC_ID } from "../../src/sandbox/index.js";
 import { currentOwner, recordKey, SwapLock } from "../../src/swap/record.js";
 import { eventually } from "../helpers/sandbox.js";
 import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
@@ -119,6 +124,7 @@ describe("retire on live + 4 standbys + 1 failed", () => {
       deleted: [],
       kept: [v(6), v(5), v(4), v(3), v(2), v(1)],
       skipped: [],
+      orphans: [],
       failed: false,
     });
     expect(mutatingCalls(world.clients.calls, before)).toEqual({});
@@ -138,6 +144,7 @@ describe("retire on live + 4 standbys + 1 failed", () => {
       deleted: [v(6), v(3), v(2), v(1)],
       kept: [v(5), v(4)],
       skipped: [],
+      orphans: [],
       failed: false,
     });
     expect(mutatingCalls(world.clients.calls, before)).toEqual({});
@@ -163,6 +170,7 @@ describe("retire on live + 4 standbys + 1 failed", () => {
       deleted: [v(6), v(3), v(2), v(1)],
       kept: [v(5), v(4)],
       skipped: [],
+      orphans: [],
       failed: false,
     });
     expect(
@@ -196,6 +204,7 @@ describe("retire on live + 4 standbys + 1 failed", () => {
       deleted: [],
       kept: [v(5), v(4)],
       skipped: [],
+      orphans: [],
       failed: false,
     });
     expect(mutatingCalls(world.clients.calls, before)).toEqual({});
@@ -240,6 +249,7 @@ describe("retire on live + 4 standbys + 1 failed", () => {
       deleted: [v(4)],
       kept: [v(5)],
       skipped: [],
+      orphans: [],
       failed: false,
     });
     const mutating = mutatingCalls(world.clients.calls, before);
@@ -284,5 +294,96 @@ describe("retire on live + 4 standbys + 1 failed", () => {
       code: "UNKNOWN_SERVICE",
     });
     expect(world.clients.calls).toEqual(before);
+  });
+});
+
+describe("retire sweeps orphaned target groups and launch templates", () => {
+  let world: SwapWorld;
+  beforeAll(async () => {
+    world = await swapWorld({ desired: 1, config: { targetGroup: TOLERANT_TARGET_GROUP } });
+    // v001 … v003: v003 live, v002 the standby in the forward action at weight 0, v001 out of it
+    for (const release of ["r1", "r2", "r1"]) {
+      const r = await world.yard.deploy(SERVICE, { release, bakeMs: 20, steps: [100] }).result;
+      expect(r.ok, r.error?.message).toBe(true);
+    }
+    expect((await forward(world)).weights).toEqual({ [v(3)]: 100, [v(2)]: 0 });
+    // v001's Auto Scaling group deleted behind switchyard's back: its parts are left over
+    await world.clients.autoscaling.send(
+      new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: v(1), ForceDelete: true }),
+    );
+    await eventually(async () => !(await asgNames(world)).includes(v(1)) || undefined, {
+      timeoutMs: 10_000,
+      what: `${v(1)} to be gone`,
+    });
+    // a target group named like a server group of the service, made by someone else (no tags)
+    await world.clients.elbv2.send(
+      new CreateTargetGroupCommand({
+        Name: v(9),
+        Protocol: "HTTP",
+        Port: 8080,
+        VpcId: DEFAULT_VPC_ID,
+        TargetType: "instance",
+      }),
+    );
+    expect(await targetGroupExists(world, v(1))).toBe(true);
+    expect(await launchTemplateExists(world, `switchyard-${v(1)}`)).toBe(true);
+  }, 120_000);
+  afterAll(() => world?.stop());
+
+  const ORPHANS = [
+    { name: v(1), kind: "target-group" },
+    { name: `switchyard-${v(1)}`, kind: "launch-template" },
+  ];
+
+  it("dry run reports the orphans and changes nothing", async () => {
+    const before = new Map(world.clients.calls);
+    const report = await world.yard.retire({ dryRun: true });
+    expect(report).toEqual({
+      dryRun: true,
+      deleted: [],
+      kept: [v(3), v(2)],
+      skipped: [],
+      orphans: ORPHANS,
+      failed: false,
+    });
+    expect(mutatingCalls(world.clients.calls, before)).toEqual({});
+    expect(await targetGroupExists(world, v(1))).toBe(true);
+    expect(await launchTemplateExists(world, `switchyard-${v(1)}`)).toBe(true);
+  });
+
+  it("deletes the orphaned target group and launch template, and nothing else", async () => {
+    const before = new Map(world.clients.calls);
+    const report = await world.yard.retire();
+    expect(report).toEqual({
+      dryRun: false,
+      deleted: [],
+      kept: [v(3), v(2)],
+      skipped: [],
+      orphans: ORPHANS,
+      failed: false,
+    });
+    expect(mutatingCalls(world.clients.calls, before)).toEqual({
+      "elbv2:DeleteTargetGroup": 1,
+      "ec2:DeleteLaunchTemplate": 1,
+    });
+    expect(await targetGroupExists(world, v(1))).toBe(false);
+    expect(await launchTemplateExists(world, `switchyard-${v(1)}`)).toBe(false);
+    // the kept groups whole, the untagged look-alike untouched, the listener as it was
+    for (const n of [2, 3]) {
+      expect(await targetGroupExists(world, v(n))).toBe(true);
+      expect(await launchTemplateExists(world, `switchyard-${v(n)}`)).toBe(true);
+    }
+    expect(await targetGroupExists(world, v(9))).toBe(true);
+    expect(await asgNames(world)).toEqual([v(2), v(3)]);
+    expect((await forward(world)).weights).toEqual({ [v(3)]: 100, [v(2)]: 0 });
+  });
+
+  it("a second run finds nothing and makes no mutating call", async () => {
+    const before = new Map(world.clients.calls);
+    const report = await world.yard.retire();
+    expect(report.orphans).toEqual([]);
+    expect(report.failed).toBe(false);
+    expect(mutatingCalls(world.clients.calls, before)).toEqual({});
+    expect(await targetGroupExists(world, v(9))).toBe(true);
   });
 });

@@ -26,12 +26,13 @@ export function retireJson(r: RetireReport) {
     kept: [...r.kept],
     skipped: r.skipped.map((s) => ({ name: s.name, reason: s.reason })),
     failed: r.failed,
+    orphans: r.orphans.map((o) => ({ name: o.name, kind: o.kind })),
   };
 }
 
 /** Nothing deleted (or to delete), nothing skipped, nothing failed. */
 export function nothingToRetire(r: RetireReport): boolean {
-  return r.deleted.length === 0 && r.skipped.length === 0 && !r.failed;
+  return r.deleted.length === 0 && r.orphans.length === 0 && r.skipped.length === 0 && !r.failed;
 }
 
 /**
@@ -41,11 +42,16 @@ export function nothingToRetire(r: RetireReport): boolean {
  */
 export function describeRetire(r: RetireReport, options: { quiet?: boolean } = {}): string[] {
   if (nothingToRetire(r)) return options.quiet ? [] : ["nothing to retire"];
-  const lines = r.deleted.map((name) => `${r.dryRun ? "would delete" : "deleted"} ${name}`);
+  const verb = r.dryRun ? "would delete" : "deleted";
+  const lines = [
+    ...r.deleted.map((name) => `${verb} ${name}`),
+    ...r.orphans.map((o) => `${verb} orphaned ${o.kind.replace("-", " ")} ${o.name}`),
+  ];
+  const deletions = lines.length;
   if (options.quiet) return lines;
   if (r.kept.length > 0) lines.push(`kept ${r.kept.length}: ${r.kept.join(", ")}`);
   for (const s of r.skipped) lines.push(`skipped ${s.name}: ${s.reason}`);
-  if (r.dryRun && r.deleted.length > 0) lines.push("dry run: nothing was deleted");
+  if (r.dryRun && deletions > 0) lines.push("dry run: nothing was deleted");
   return lines;
 }
 

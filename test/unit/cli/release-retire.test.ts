@@ -154,6 +154,7 @@ describe("retire output", () => {
     kept: [],
     skipped: [],
     failed: false,
+    orphans: [],
     ...r,
   });
 
@@ -195,12 +196,27 @@ describe("retire output", () => {
     expect(describeRetire(r)).toEqual(["skipped a/b: could not read the state of a/b: boom"]);
   });
 
-  it("retireJson is the contract's report plus failed, in that order", () => {
+  it("orphaned parts count as work: listed, and never 'nothing to retire'", () => {
+    const r = report({
+      dryRun: true,
+      orphans: [
+        { name: "web-prod-v001", kind: "target-group" },
+        { name: "switchyard-web-prod-v001", kind: "launch-template" },
+      ],
+    });
+    expect(describeRetire(r)).toEqual([
+      "would delete orphaned target group web-prod-v001",
+      "would delete orphaned launch template switchyard-web-prod-v001",
+      "dry run: nothing was deleted",
+    ]);
+  });
+
+  it("retireJson is the contract's report plus failed and orphans, in that order", () => {
     const json = retireJson(
       report({ deleted: ["x"], skipped: [{ name: "y", reason: "z" }], failed: true }),
     );
     expect(JSON.stringify(json)).toBe(
-      '{"dryRun":false,"deleted":["x"],"kept":[],"skipped":[{"name":"y","reason":"z"}],"failed":true}',
+      '{"dryRun":false,"deleted":["x"],"kept":[],"skipped":[{"name":"y","reason":"z"}],"failed":true,"orphans":[]}',
     );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SwitchyardEvent } from "../../../src/core/events.js";
+import type { OrphanPart } from "../../../src/retire/orphans.js";
 import {
   applyRetirePlans,
   type RetireEffects,
@@ -36,8 +37,12 @@ function fakeEffects(options: {
   carrying?: Map<string, number>;
   holder?: string;
   failUnlist?: boolean;
+  orphans?: OrphanPart[];
+  orphanLeft?: Map<string, string>;
+  failOrphan?: Set<string>;
 }) {
   const calls: string[] = [];
+  const sweeps: string[] = [];
   const effects: RetireEffects = {
     async lockHolder(service) {
       calls.push(`lock ${service}`);
@@ -53,8 +58,17 @@ function fakeEffects(options: {
       await new Promise((r) => setTimeout(r, 5));
       if (options.failDelete?.has(t.name)) throw new Error(`boom ${t.name}`);
     },
+    async findOrphans(service) {
+      sweeps.push(`find ${service}`);
+      return options.orphans ?? [];
+    },
+    async deleteOrphan(_service, part) {
+      calls.push(`delete orphan ${part.name}`);
+      if (options.failOrphan?.has(part.name)) throw new Error(`boom ${part.name}`);
+      return options.orphanLeft?.get(part.name);
+    },
   };
-  return { effects, calls };
+  return { effects, calls, sweeps };
 }
 
 describe("applying retire plans", () => {
@@ -74,6 +88,7 @@ describe("applying retire plans", () => {
       deleted: ["a-v003", "a-v001", "c-v001"],
       kept: ["a-v005", "c-v002"],
       skipped: [{ name: "a-v002", reason: "delete failed: boom a-v002" }],
+      orphans: [],
       failed: true,
     });
     expect(calls.filter((c) => c.startsWith("delete")).sort()).toEqual([
@@ -111,6 +126,7 @@ describe("applying retire plans", () => {
       deleted: ["a-v002", "a-v001"],
       kept: ["a-v003"],
       skipped: [{ name: "x", reason: "rule" }],
+      orphans: [],
       failed: false,
     });
     expect(calls).toEqual([]);
@@ -182,5 +198,104 @@ describe("applying retire plans", () => {
     });
     expect(report.skipped).toEqual([{ name: "a-v001", reason: "cancelled before it was deleted" }]);
     expect(report.failed).toBe(true);
+  });
+
+  describe("the orphan sweep", () => {
+    const tg: OrphanPart = { name: "a-b-v002", kind: "target-group", id: "arn-tg", sequence: 2 };
+    const lt: OrphanPart = {
+      name: "switchyard-a-b-v002",
+      kind: "launch-template",
+      id: "lt-1",
+      sequence: 2,
+    };
+
+    it("runs after the group deletions, with the lock read again, and reports what went", async () => {
+      const { effects, calls } = fakeEffects({ orphans: [tg, lt] });
+      const report = await applyRetirePlans([plan("a/b", ["a-v003"], ["a-v001"])], effects, {
+        dryRun: false,
+        emit: () => undefined,
+      });
+      expect(calls).toEqual([
+        "lock a/b",
+        "unlist a/b tg-a-v001",
+        "delete a-v001",
+        "lock a/b",
+        "delete orphan a-b-v002",
+        "delete orphan switchyard-a-b-v002",
+      ]);
+      expect(report).toEqual({
+        dryRun: false,
+        deleted: ["a-v001"],
+        kept: ["a-v003"],
+        skipped: [],
+        orphans: [
+          { name: "a-b-v002", kind: "target-group" },
+          { name: "switchyard-a-b-v002", kind: "launch-template" },
+        ],
+        failed: false,
+      });
+    });
+
+    it("also runs for a service with nothing to retire; dry run only reports", async () => {
+      const { effects, calls, sweeps } = fakeEffects({ orphans: [tg] });
+      const report = await applyRetirePlans([plan("a/b", ["a-v003"], [])], effects, {
+        dryRun: true,
+        emit: () => undefined,
+      });
+      expect(sweeps).toEqual(["find a/b"]);
+      expect(calls).toEqual([]);
+      expect(report.orphans).toEqual([{ name: "a-b-v002", kind: "target-group" }]);
+      expect(report.failed).toBe(false);
+    });
+
+    it("not while a swap holds the lock: neither when read nor just before deleting", async () => {
+      const held = fakeEffects({ orphans: [tg], holder: "swap s1 by x@y" });
+      const r1 = await applyRetirePlans([plan("a/b", ["a-v003"], [])], held.effects, {
+        dryRun: false,
+        emit: () => undefined,
+      });
+      expect(held.calls).toEqual(["lock a/b"]);
+      expect(r1.orphans).toEqual([]);
+
+      const observed = fakeEffects({ orphans: [tg] });
+      const r2 = await applyRetirePlans(
+        [{ ...plan("a/b", [], []), swapInFlight: "swap s1 by x@y" }],
+        observed.effects,
+        { dryRun: true, emit: () => undefined },
+      );
+      expect(observed.sweeps).toEqual([]);
+      expect(r2.orphans).toEqual([]);
+    });
+
+    it("in use is skipped with its reason; a failure is skipped and marks the run failed", async () => {
+      const { effects } = fakeEffects({
+        orphans: [tg, lt],
+        orphanLeft: new Map([["a-b-v002", "in use (ResourceInUseException: …)"]]),
+        failOrphan: new Set(["switchyard-a-b-v002"]),
+      });
+      const report = await applyRetirePlans([plan("a/b", [], [])], effects, {
+        dryRun: false,
+        emit: () => undefined,
+      });
+      expect(report.orphans).toEqual([]);
+      expect(report.skipped).toEqual([
+        { name: "a-b-v002", reason: "orphaned target group: in use (ResourceInUseException: …)" },
+        {
+          name: "switchyard-a-b-v002",
+          reason: "orphaned launch template: delete failed: boom switchyard-a-b-v002",
+        },
+      ]);
+      expect(report.failed).toBe(true);
+    });
+
+    it("a service that could not be read is not swept", async () => {
+      const { effects, sweeps } = fakeEffects({ orphans: [tg] });
+      await applyRetirePlans(
+        [{ service: "a/b", decisions: [], targets: [], error: "x" }],
+        effects,
+        { dryRun: false, emit: () => undefined },
+      );
+      expect(sweeps).toEqual([]);
+    });
   });
 });
