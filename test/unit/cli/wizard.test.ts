@@ -25,60 +25,21 @@ import { SwapError } from "../../../src/core/errors.js";
 import type { SwapPlan } from "../../../src/core/swap-model.js";
 import type { ReleaseInfo } from "../../../src/release/list.js";
 import type { SwapResult } from "../../../src/swap/loop.js";
+import { samplePlan } from "../../helpers/plan.js";
 import { memoryIo } from "./helpers.js";
 
+/** The sample plan as the wizard shows it: a 5-minute bake, a gate, a new image. */
 function plan(overrides: Partial<SwapPlan> = {}): SwapPlan {
-  return {
-    swapId: "s1",
-    service: "web/prod",
-    app: "web",
-    env: "prod",
-    release: { url: "s3://releases/web/prod/r2.tar.gz", version: "r2" },
-    green: {
-      name: "web-prod-v002",
-      sequence: 2,
-      targetGroupName: "web-prod-v002",
-      launchTemplateName: "switchyard-web-prod-v002",
-    },
-    blue: {
-      name: "web-prod-v001",
-      targetGroupArn: "arn:tg/blue",
-      release: "s3://releases/web/prod/r1.tar.gz",
-      suspended: [],
-    },
+  const base = samplePlan();
+  return samplePlan({
     originalTargetGroups: [{ targetGroupArn: "arn:tg/blue", weight: 100 }],
     capacity: { min: 2, max: 6, desired: 2 },
-    steps: [5, 25, 100],
     bakeMs: 300_000,
     healthyTimeoutMs: 900_000,
-    stickinessSeconds: 3600,
-    keepFailed: false,
     gates: ["./scripts/smoke.sh"],
-    originalActions: [],
-    launch: {
-      imageId: "ami-0new",
-      instanceType: "t3.small",
-      securityGroupIds: ["sg-1"],
-      userData: "",
-      vpcId: "vpc-1",
-      subnets: ["subnet-a"],
-      healthCheckGracePeriodSeconds: 60,
-      targetGroup: {
-        port: 8080,
-        protocol: "HTTP",
-        healthCheck: {
-          path: "/health",
-          intervalSeconds: 10,
-          timeoutSeconds: 5,
-          healthyThreshold: 2,
-          unhealthyThreshold: 2,
-          matcher: "200",
-        },
-        deregistrationDelaySeconds: 30,
-      },
-    },
+    launch: { ...base.launch, imageId: "ami-0new", securityGroupIds: ["sg-1"] },
     ...overrides,
-  };
+  });
 }
 
 /** The plan of the swap that made v001 live. */

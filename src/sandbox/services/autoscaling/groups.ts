@@ -265,7 +265,7 @@ export function groupShape(
   };
 }
 
-/** Whether a group matches every DescribeAutoScalingGroups filter (values within one filter: any). */
+/** Whether a group matches every DescribeAutoScalingGroups filter (within one filter, one matching value is enough). */
 function matchesFilters(group: AutoScalingGroup, filters: Array<Record<string, unknown>>): boolean {
   return filters.every((filter) => {
     const name = str(filter.Name) ?? "";
