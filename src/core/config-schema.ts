@@ -286,6 +286,15 @@ const stepsSchema = z
     "Percent of traffic on green at each step: whole numbers 1–100, increasing, ending at 100.",
   );
 
+/**
+ * Why a step plan given outside the config file (a flag, a library option, the wizard) breaks the
+ * config's rule for `steps`, or undefined when it holds: the same schema decides both.
+ */
+export function stepsProblem(steps: readonly number[]): string | undefined {
+  const result = stepsSchema.safeParse(steps);
+  return result.success ? undefined : result.error.issues[0]?.message;
+}
+
 const retireSchema = z
   .strictObject({
     keep: int(0, 1000, "Standby groups to keep per service (0 or more).").default(1),

@@ -14,6 +14,7 @@ import {
   headObject,
 } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
+import { stepsProblem } from "../core/config-schema.js";
 import { effectiveSteps } from "../core/decide.js";
 import { formatDuration } from "../core/duration.js";
 import { InputError, LockError } from "../core/errors.js";
@@ -59,26 +60,14 @@ export interface SwapDeps {
   signal?: AbortSignal;
 }
 
-/** Checks steps given on the command line or by a script, as the config schema does. */
+/** Checks steps given on the command line or by a script, with the config file's own rule. */
 export function checkSteps(steps: number[]): number[] {
-  const problem =
-    steps.length === 0
-      ? "give at least one step"
-      : steps.some((s) => !Number.isInteger(s) || s < 1 || s > 100)
-        ? "each step must be a whole percent from 1 to 100"
-        : steps.some((s, i) => i > 0 && s <= steps[i - 1]!)
-          ? "steps must increase"
-          : steps.at(-1) !== 100
-            ? "steps must end at 100"
-            : undefined;
+  const problem = stepsProblem(steps);
   if (problem) {
     throw new InputError(
       "INVALID_INPUT",
-      `steps must increase and end at 100; got ${steps.join(",")}: ${problem}`,
-      {
-        hint: "pass e.g. --steps 5,25,50,100",
-        details: { steps },
-      },
+      problem.startsWith("steps ") ? problem : `steps ${steps.join(",")}: ${problem}`,
+      { hint: "pass e.g. --steps 5,25,50,100", details: { steps } },
     );
   }
   return steps;

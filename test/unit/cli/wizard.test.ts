@@ -127,7 +127,7 @@ describe("the wizard's words", () => {
     expect(parseStepsAnswer("")).toMatch(/type the percents/);
     expect(parseStepsAnswer("5,x,100")).toMatch(/whole percents/);
     expect(parseStepsAnswer("50,25,100")).toMatch(/steps must increase/);
-    expect(parseStepsAnswer("5,25")).toMatch(/steps must end at 100/);
+    expect(parseStepsAnswer("5,25")).toMatch(/must increase and end at 100; got 5,25$/);
     expect(parseStepsAnswer("0,100")).toMatch(/from 1 to 100/);
   });
 
