@@ -54,9 +54,12 @@ export async function observe(ctx: ObserveContext): Promise<Snapshot> {
 
   if (greenAsg?.targetGroupArns[0]) known.greenTargetGroupArn = greenAsg.targetGroupArns[0];
   if (greenAsg?.launchTemplateId) known.greenLaunchTemplateId = greenAsg.launchTemplateId;
-  // before green's group exists (or after it is deleted) its parts are found by name
-  if (!greenAsg || cursor.phase === "rolling-back") {
+  // parts not yet known (a resumed swap, green's group not created yet or already deleted) are
+  // found by name, once: afterwards `act` keeps them current as it creates and deletes them
+  if (!known.greenTargetGroupArn) {
     known.greenTargetGroupArn = await findTargetGroupArn(clients, plan.green.targetGroupName);
+  }
+  if (!known.greenLaunchTemplateId) {
     known.greenLaunchTemplateId = await findLaunchTemplateId(
       clients,
       plan.green.launchTemplateName,
