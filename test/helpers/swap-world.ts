@@ -4,6 +4,8 @@
  * service with fast polls. The real SDK clients talk to the sandbox over loopback.
  */
 
+import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
@@ -141,4 +143,19 @@ export async function swapWorld(options: WorldOptions = {}): Promise<SwapWorld> 
       await sandbox.stop();
     },
   };
+}
+
+/**
+ * A copy of the sample app as a release directory (Procfile + server) under `root`, for tests
+ * that push releases; the app reports the version its release manifest records.
+ */
+export async function sampleAppDir(root: string, name: string): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "Procfile"), "web: node server.mjs\n");
+  await copyFile(
+    new URL("../../examples/sample-app/server.mjs", import.meta.url),
+    join(dir, "server.mjs"),
+  );
+  return dir;
 }

@@ -4,7 +4,7 @@
  * they run parse with the CLI program, and that their files are well-formed.
  */
 import { execFileSync } from "node:child_process";
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -15,8 +15,7 @@ import { main as deployScript } from "../../examples/deploy-script/deploy.js";
 import { createHandler } from "../../examples/retire-lambda/handler.js";
 import { createProgram } from "../../src/cli/program.js";
 import { eventually } from "../helpers/sandbox.js";
-import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
-import { TOLERANT_TARGET_GROUP } from "../helpers/tolerant-health.js";
+import { SERVICE, type SwapWorld, sampleAppDir, swapWorld } from "../helpers/swap-world.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 
@@ -32,14 +31,6 @@ function answer(world: SwapWorld): Promise<{ version?: string }> {
   );
 }
 
-async function sampleDir(root: string, name: string): Promise<string> {
-  const dir = join(root, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "Procfile"), "web: node server.mjs\n");
-  await copyFile(join(EXAMPLES, "sample-app", "server.mjs"), join(dir, "server.mjs"));
-  return dir;
-}
-
 describe("examples against a sandbox", () => {
   let world: SwapWorld;
   let root: string;
@@ -47,7 +38,6 @@ describe("examples against a sandbox", () => {
     world = await swapWorld({
       releases: [],
       desired: 1,
-      config: { targetGroup: TOLERANT_TARGET_GROUP },
     });
     root = await mkdtemp(join(tmpdir(), "switchyard-examples-"));
   });
@@ -76,7 +66,7 @@ describe("examples against a sandbox", () => {
   };
 
   it("deploy-script: pushes the build and deploys it, first deploy then a swap", async () => {
-    await sampleDir(root, "d1");
+    await sampleAppDir(root, "d1");
     // the listener has no proxy before the first deploy; the first smoke gate runs once green
     // carries all traffic, so the URL is read after the sandbox has made one
     const first = await deployScript({
@@ -96,7 +86,7 @@ describe("examples against a sandbox", () => {
       live: "web-test-v001",
     });
 
-    await sampleDir(root, "d2");
+    await sampleAppDir(root, "d2");
     const { result, lines } = await deploy("d2");
     expect(result).toMatchObject({
       ok: true,
@@ -112,7 +102,7 @@ describe("examples against a sandbox", () => {
   });
 
   it("deploy-script: its smoke gate rolls a bad swap back (exit 4); a re-run reuses the release", async () => {
-    await sampleDir(root, "d3");
+    await sampleAppDir(root, "d3");
     const { result, lines } = await deploy("d3", { smokeUrl: `${world.listenerUrl()}/missing` });
     expect(result).toMatchObject({ ok: false, exitCode: 4, live: "web-test-v002" });
     expect(result.error?.code).toBe("GATE_FAILED");

@@ -3,7 +3,7 @@
  * by bare version, and a multipart push of a large release.
  */
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
@@ -13,19 +13,9 @@ import { PreconditionFailed, uploadFile } from "../../src/aws/s3.js";
 import { exitCodeOf, isSwitchyardError } from "../../src/core/errors.js";
 import { RELEASE_METADATA } from "../../src/release/push.js";
 import { eventually } from "../helpers/sandbox.js";
-import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
-import { TOLERANT_TARGET_GROUP } from "../helpers/tolerant-health.js";
-
-const SAMPLE_SERVER = new URL("../../examples/sample-app/server.mjs", import.meta.url);
+import { SERVICE, type SwapWorld, sampleAppDir, swapWorld } from "../helpers/swap-world.js";
 
 /** A release directory of the sample app; it reports the manifest's version. */
-async function sampleDir(root: string, name: string): Promise<string> {
-  const dir = join(root, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "Procfile"), "web: node server.mjs\n");
-  await copyFile(SAMPLE_SERVER, join(dir, "server.mjs"));
-  return dir;
-}
 
 /** What the listener answers on `/`, once it answers 200 (health checks are real and run on
  * a shrunk clock, so a loaded machine can briefly see a 503). */
@@ -55,7 +45,6 @@ describe("releases: push, list, deploy by version", () => {
     world = await swapWorld({
       releases: [],
       desired: 1,
-      config: { targetGroup: TOLERANT_TARGET_GROUP },
     });
     root = await mkdtemp(join(tmpdir(), "switchyard-release-it-"));
   });
@@ -65,7 +54,7 @@ describe("releases: push, list, deploy by version", () => {
   });
 
   it("pushes a directory with a Procfile; list shows it with the manifest's sha256", async () => {
-    const dir = await sampleDir(root, "r7");
+    const dir = await sampleAppDir(root, "r7");
     const progress: Array<{ loaded: number; total: number }> = [];
     const pushed = await world.yard.releases.push(SERVICE, {
       source: dir,
@@ -114,7 +103,7 @@ describe("releases: push, list, deploy by version", () => {
   });
 
   it("the same version twice is RELEASE_EXISTS (exit 2), naming the URL", async () => {
-    const dir = await sampleDir(root, "r7-again");
+    const dir = await sampleAppDir(root, "r7-again");
     const error = await caught(world.yard.releases.push(SERVICE, { source: dir, version: "r7" }));
     expect(isSwitchyardError(error, "RELEASE_EXISTS")).toBe(true);
     expect(exitCodeOf(error)).toBe(2);
@@ -126,7 +115,10 @@ describe("releases: push, list, deploy by version", () => {
     expect(first).toMatchObject({ ok: true, live: "web-test-v001" });
     expect(await answer(world)).toMatchObject({ version: "r7" });
 
-    await world.yard.releases.push(SERVICE, { source: await sampleDir(root, "r8"), version: "r8" });
+    await world.yard.releases.push(SERVICE, {
+      source: await sampleAppDir(root, "r8"),
+      version: "r8",
+    });
     const second = await world.yard.deploy(SERVICE, {
       release: "r8",
       bakeMs: 50,
@@ -168,7 +160,7 @@ describe("a large release goes up in parts", () => {
   });
 
   it("a >16 MB release round-trips through a multipart upload with progress", async () => {
-    const dir = await sampleDir(root, "big");
+    const dir = await sampleAppDir(root, "big");
     const blob = randomBytes(17 * 1024 * 1024);
     await writeFile(join(dir, "blob.bin"), blob);
     const progress: number[] = [];

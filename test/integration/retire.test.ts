@@ -21,7 +21,6 @@ import { DEFAULT_VPC_ID } from "../../src/sandbox/index.js";
 import { currentOwner, recordKey, SwapLock } from "../../src/swap/record.js";
 import { eventually } from "../helpers/sandbox.js";
 import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
-import { TOLERANT_TARGET_GROUP } from "../helpers/tolerant-health.js";
 
 const MUTATING =
   /:(Create|Delete|Modify|Register|Deregister|Add|Remove|Set|Put|Update|Suspend|Resume|Attach|Detach|Complete|Upload|Copy)/;
@@ -96,7 +95,7 @@ const v = (n: number) => `web-test-v${String(n).padStart(3, "0")}`;
 describe("retire on live + 4 standbys + 1 failed", () => {
   let world: SwapWorld;
   beforeAll(async () => {
-    world = await swapWorld({ desired: 1, config: { targetGroup: TOLERANT_TARGET_GROUP } });
+    world = await swapWorld({ desired: 1 });
     // v001 … v005: a first deploy and four swaps; v006: a swap failed by its gate, kept
     for (const release of ["r1", "r2", "r1", "r2", "r1"]) {
       // one step and a short bake: the fleet is what matters here, not the shift
@@ -300,7 +299,7 @@ describe("retire on live + 4 standbys + 1 failed", () => {
 describe("retire sweeps orphaned target groups and launch templates", () => {
   let world: SwapWorld;
   beforeAll(async () => {
-    world = await swapWorld({ desired: 1, config: { targetGroup: TOLERANT_TARGET_GROUP } });
+    world = await swapWorld({ desired: 1 });
     // v001 … v003: v003 live, v002 the standby in the forward action at weight 0, v001 out of it
     for (const release of ["r1", "r2", "r1"]) {
       const r = await world.yard.deploy(SERVICE, { release, bakeMs: 20, steps: [100] }).result;
