@@ -66,11 +66,16 @@ export async function status(
   const weights = new Map((traffic?.targetGroups ?? []).map((t) => [t.targetGroupArn, t.weight]));
   const top = Math.max(0, ...weights.values());
   const out: GroupStatus[] = [];
-  for (const g of groups.sort(
-    (a, b) => Number(b.tags[TAG.sequence]) - Number(a.tags[TAG.sequence]),
-  )) {
+  groups.sort((a, b) => Number(b.tags[TAG.sequence]) - Number(a.tags[TAG.sequence]));
+  // one DescribeTargetHealth per group, at once
+  const healths = await Promise.all(
+    groups.map((g) =>
+      g.targetGroupArns[0] ? targetHealth(clients, g.targetGroupArns[0]) : undefined,
+    ),
+  );
+  for (const [i, g] of groups.entries()) {
     const tg = g.targetGroupArns[0] ?? null;
-    const health = tg ? await targetHealth(clients, tg) : undefined;
+    const health = healths[i];
     const weight = tg && weights.has(tg) ? weights.get(tg)! : null;
     const tagged = (g.tags[TAG.role] ?? "standby") as Role;
     let role = tagged;
