@@ -31,7 +31,9 @@ export {
   instanceRolePolicy,
 } from "./core/iam-policy.js";
 export type {
-  BakeOverride,
+  ControlRequests,
+  Drift,
+  RollbackPlan,
   Snapshot,
   SwapCursor,
   SwapPlan,
@@ -61,12 +63,16 @@ export {
   type RetireReport,
   type ServiceFleet,
 } from "./retire/index.js";
-export { createSwapControl, type SwapController } from "./swap/control.js";
+export type {
+  ControlOptions,
+  ControlOutcome,
+  ResumeOptions,
+  UnlockResult,
+} from "./swap/control.js";
 export type { DeployOptions } from "./swap/deploy.js";
-export type { Gate, GateContext, SwapControl, SwapResult } from "./swap/loop.js";
-export type { ResumeOptions, UnlockResult } from "./swap/resume.js";
 export type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 export type { GroupStatus, ServiceStatus, SwapStatus } from "./swap/status.js";
+export type { Gate, GateContext, SwapResult } from "./swap/swap.js";
 export {
   type CallOptions,
   createSwitchyard,

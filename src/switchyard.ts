@@ -15,16 +15,21 @@ import type { SwapPlan } from "./core/swap-model.js";
 import type { ReleaseInfo } from "./release/list.js";
 import type { PushOptions, PushResult } from "./release/push.js";
 import type { RetireOptions, RetireReport } from "./retire/retire.js";
-import type { DeployOptions, SwapDeps } from "./swap/deploy.js";
-import type { SwapResult } from "./swap/loop.js";
-import type { ResumeOptions, UnlockResult } from "./swap/resume.js";
+import type {
+  ControlOptions,
+  ControlOutcome,
+  ResumeOptions,
+  UnlockResult,
+} from "./swap/control.js";
+import type { DeployOptions } from "./swap/deploy.js";
 import type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 import type { ServiceStatus } from "./swap/status.js";
+import type { SwapDeps, SwapResult } from "./swap/swap.js";
 
 // Each operation loads its own modules when first called, so a CLI command (a rollback must
 // start fast) loads only what it uses: not the release packer, not the EC2 client.
 const deployModule = () => import("./swap/deploy.js");
-const resumeModule = () => import("./swap/resume.js");
+const controlModule = () => import("./swap/control.js");
 const rollbackModule = () => import("./swap/rollback.js");
 const statusModule = () => import("./swap/status.js");
 
@@ -59,8 +64,30 @@ export interface Switchyard {
   plan(service: string, options: DeployOptions): Promise<SwapPlan>;
   /** a blue/green swap; `result` resolves with `ok: false` and an `error` when it was rolled back */
   deploy(service: string, options: DeployOptions & CallOptions): Operation<SwapResult>;
+  /**
+   * the group live before the last change back to 100 %; during a swap, aborts it and waits for
+   * blue to be live
+   */
   rollback(service: string, options?: RollbackOptions & CallOptions): Operation<RollbackResult>;
   resume(service: string, options?: ResumeOptions & CallOptions): Operation<SwapResult>;
+  /**
+   * ends the current bake of the swap in flight now (`full`: skips the remaining steps), from any
+   * process; if no live process drives the swap, this one takes it over and drives it to its end
+   */
+  promote(
+    service: string,
+    options?: ControlOptions & CallOptions & { full?: boolean },
+  ): Operation<ControlOutcome>;
+  /** holds the swap at its current step until promoted (or for `forMs`) */
+  pause(
+    service: string,
+    options?: ControlOptions & CallOptions & { forMs?: number },
+  ): Operation<ControlOutcome>;
+  /** rolls the swap in flight back to blue; `wait` returns once it has ended */
+  abort(
+    service: string,
+    options?: ControlOptions & CallOptions & { wait?: boolean },
+  ): Operation<ControlOutcome>;
   status(service: string): Promise<ServiceStatus>;
   statusAll(): Promise<ServiceStatus[]>;
   unlock(
@@ -180,8 +207,25 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
       ),
     resume: (service, o = {}) =>
       run(o, async (emit) =>
-        (await resumeModule()).resume(deps(emit, o.signal), serviceConfig(config, service), o),
+        (await controlModule()).resume(deps(emit, o.signal), serviceConfig(config, service), o),
       ),
+    promote: (service, o = {}) =>
+      run(o, async (emit) =>
+        (await controlModule()).promoteSwap(
+          deps(emit, o.signal),
+          serviceConfig(config, service),
+          o,
+        ),
+      ),
+    pause: (service, o = {}) =>
+      run(o, async (emit) =>
+        (await controlModule()).pauseSwap(deps(emit, o.signal), serviceConfig(config, service), o),
+      ),
+    abort: (service, o = {}) =>
+      run(o, async (emit) => {
+        const m = await controlModule();
+        return (await m.abortSwap(deps(emit, o.signal), serviceConfig(config, service), o)).outcome;
+      }),
     status: async (service) =>
       (await statusModule()).status(clients, config.state, serviceConfig(config, service)),
     statusAll: async () => {
@@ -191,7 +235,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
       );
     },
     unlock: async (service, o) =>
-      (await resumeModule()).unlock(
+      (await controlModule()).unlock(
         { clients, state: config.state },
         serviceConfig(config, service),
         o,

@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { formatDuration } from "../core/duration.js";
-import type { Gate, GateContext } from "../swap/loop.js";
+import type { Gate, GateContext } from "../swap/swap.js";
 
 export const DEFAULT_GATE_TIMEOUT_MS = 60_000;
 const KEEP_BYTES = 16 * 1024;

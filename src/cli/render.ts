@@ -146,6 +146,10 @@ export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
       return { kind: "done", text: `${e.dryRun ? "would delete" : "deleted"} ${e.group}` };
     case "retire.skipped":
       return { kind: "info", text: `kept ${e.group}: ${e.reason}` };
+    case "drift":
+      return { kind: "warn", text: `drift: ${e.what}; the swap stopped and left it as found` };
+    case "control":
+      return { kind: "info", text: `${e.request} requested by ${e.by}` };
     case "warning":
       return { kind: "warn", text: e.message };
   }

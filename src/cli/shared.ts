@@ -4,8 +4,8 @@
  */
 import { Option } from "commander";
 import type { SwitchyardError } from "../core/errors.js";
-import type { SwapResult } from "../swap/loop.js";
 import type { RollbackResult } from "../swap/rollback.js";
+import type { SwapResult } from "../swap/swap.js";
 import type { Operation, Switchyard } from "../switchyard.js";
 import {
   type CliIo,

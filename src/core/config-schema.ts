@@ -76,6 +76,11 @@ export interface ServiceConfig {
   healthyTimeout: number;
   /** Milliseconds of target-group stickiness during the shift, or false for none. */
   stickiness: number | false;
+  /**
+   * Milliseconds a listener change takes to reach every load balancer node: a group that traffic
+   * left is deleted only after this plus its deregistration delay.
+   */
+  listenerPropagation: number;
   /** `s3://<bucket>/<prefix>/` */
   releases: string;
   /** Path of the user data template (absolute when loaded from a file), or undefined for the built-in. */
@@ -359,6 +364,9 @@ const serviceSchema = z
       "Target-group stickiness during the shift (1s–7d), or false to turn it off.",
       { min: 1000, max: 7 * 86_400_000 },
     ).prefault("1h"),
+    listenerPropagation: duration(
+      "How long a listener change takes to reach every load balancer node; a group traffic left is deleted only after this plus its deregistration delay.",
+    ).prefault("15s"),
     releases: z
       .string()
       .superRefine((releases, ctx) => {

@@ -1,10 +1,16 @@
 /**
  * `nextAction`: the pure heart of a swap. Given what was observed, the plan and the cursor, it
- * names the one change to make next, or says to wait, or that the swap has ended. Every action
- * converges the world toward the plan and is safe to repeat, so a crashed swap resumes by
- * observing again.
+ * names the one change to make next, or says to wait, that the swap has ended, or that it must
+ * stop because someone else changed what it manages. Every action converges the world toward the
+ * plan and is safe to repeat, so a crashed swap resumes by observing again.
+ *
+ * Each phase is a list of named rules, tried in order; the first that answers decides. Abort
+ * requests, control requests (pause, promote), a cancelled process and the AWS error budget are
+ * inputs in the Snapshot like everything else the swap observed.
  */
 import type {
+  ControlRequests,
+  Drift,
   GroupView,
   Role,
   Snapshot,
@@ -38,15 +44,43 @@ export type Action =
   | { type: "deleteGreenGroup" }
   | { type: "deleteGreenTargetGroup" }
   | { type: "deleteGreenLaunchTemplate" }
-  | { type: "updateCursor"; cursor: Partial<SwapCursor>; reason: string };
+  | {
+      type: "updateCursor";
+      cursor: Partial<SwapCursor>;
+      reason: string;
+      /** control requests this change answers, removed from the record with it */
+      consume?: Array<keyof ControlRequests>;
+    };
 
-export type Decision =
-  | { kind: "act"; action: Action }
+export type Decision<A = Action> =
+  | { kind: "act"; action: A }
   | { kind: "wait"; reason: string; until?: number }
-  | { kind: "done"; outcome: "completed" | "rolled-back" };
+  | { kind: "done"; outcome: "completed" | "rolled-back" }
+  /** someone else changed the listener or green: stop, change nothing, say what changed */
+  | { kind: "drift"; drift: Omit<Drift, "at"> }
+  /** the operation ended without doing its change (a rollback cancelled before traffic moved) */
+  | { kind: "stopped"; code: "ABORTED" | "GREEN_UNHEALTHY"; message: string };
 
 /** Processes suspended on a standby so it keeps its capacity at weight 0. */
 export const STANDBY_SUSPENDED = ["AlarmNotification", "ScheduledActions"] as const;
+
+/** Passes in a row that may fail on AWS errors before a swap gives up and rolls back. */
+export const ERROR_BUDGET = 4;
+
+/** A rule of a phase: answers with a decision, or passes to the next rule. */
+type Rule = (s: Snapshot, plan: SwapPlan, cursor: SwapCursor) => Decision | undefined;
+
+/** Tries named rules in order; the first that answers decides. */
+export function decideBy<R extends (...args: never[]) => unknown>(
+  rules: Array<[string, R]>,
+  ...args: Parameters<R>
+): NonNullable<ReturnType<R>> {
+  for (const [, rule] of rules) {
+    const decision = rule(...args);
+    if (decision) return decision as NonNullable<ReturnType<R>>;
+  }
+  throw new Error("no rule decided"); // every phase ends with a rule that always answers
+}
 
 const act = (action: Action): Decision => ({ kind: "act", action });
 const fail = (code: string, message: string): Decision =>
@@ -54,36 +88,110 @@ const fail = (code: string, message: string): Decision =>
     type: "updateCursor",
     cursor: { phase: "rolling-back", failure: { code, message }, bakeStartedAt: undefined },
     reason: message,
+    consume: ["abort", "pause", "promote"],
   });
 
 export function nextAction(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision {
-  if (cursor.phase === "rolling-back") return rollingBack(s, plan, cursor);
-  if (cursor.phase === "finalizing") return finalizing(s, plan, cursor);
+  if (cursor.phase === "rolling-back") return decideBy(ROLLING_BACK, s, plan, cursor);
+  if (cursor.phase === "finalizing") return decideBy(FINALIZING, s, plan, cursor);
+  if (cursor.phase === "launching") return decideBy(LAUNCHING, s, plan, cursor);
+  return decideBy(SHIFTING, s, plan, cursor);
+}
 
-  // launching: the green server group, health-checked through the listener at weight 0
-  if (!s.greenLaunchTemplateId) return act({ type: "createLaunchTemplate" });
-  if (!s.greenTargetGroupArn) return act({ type: "createTargetGroup" });
-  const greenTg = s.greenTargetGroupArn;
-  if (!isReferenced(s.traffic, greenTg)) {
-    if (s.traffic.forwarding && plan.blue) {
-      return act({
-        type: "setTraffic",
-        purpose: "reference-green",
-        targetGroups: [...s.traffic.targetGroups, { targetGroupArn: greenTg, weight: 0 }],
-        stickinessSeconds: stickinessNow(s.traffic),
-      });
-    }
-    return act({ type: "createWarmupRule" });
-  }
-  const green = s.green;
-  if (!green?.asg) return act({ type: "createGroup" });
-  if (green.launchFailure) {
-    return fail("LAUNCH_FAILED", `green ${green.name} could not launch: ${green.launchFailure}`);
-  }
+// ─── rules every forward phase starts with ──────────────────────────────────────────────────
 
-  if (cursor.phase === "launching") {
-    if (!isHealthy(green, plan.capacity.desired)) {
-      if (s.now - cursor.launchStartedAt > plan.healthyTimeoutMs) {
+/** The operator (abort request), this process (Ctrl-C) or AWS (errors) stops the swap: roll back. */
+const stopRequested: Rule = (s) => {
+  if (s.control?.abort) return fail("ABORTED", `aborted by ${s.control.abort.by}`);
+  if (s.cancelled) return fail("ABORTED", "the swap was cancelled");
+  if ((s.failures ?? 0) >= ERROR_BUDGET) {
+    return fail("AWS_ERROR", `AWS calls failed ${s.failures} times in a row`);
+  }
+  return undefined;
+};
+
+/**
+ * The listener as the swap last left it, or as the swap is about to set it (a crash between the
+ * listener change and the record write): anything else is someone else's change.
+ */
+function trafficDrift(
+  s: Snapshot,
+  plan: SwapPlan,
+  c: SwapCursor,
+  next?: Weighted[],
+): Decision | undefined {
+  const expected = c.traffic ?? plan.originalTargetGroups;
+  const found = s.traffic.targetGroups;
+  if (sameWeights(found, expected) || (next && sameWeights(found, next))) return undefined;
+  return {
+    kind: "drift",
+    drift: {
+      what: `the listener's action changed outside this swap: expected ${formatWeights(expected)}, found ${formatWeights(found)}`,
+      expected,
+      found,
+    },
+  } satisfies Decision;
+}
+
+/** Green's group deleted by someone else once the shift began. */
+const greenGone: Rule = (s, plan) => {
+  if (s.green?.asg && !s.green.asg.deleting) return undefined;
+  return {
+    kind: "drift",
+    drift: {
+      what: `green ${plan.green.name} was deleted outside this swap`,
+      expected: [],
+      found: s.traffic.targetGroups,
+    },
+  };
+};
+
+// ─── launching: green's parts, health-checked through the listener at weight 0 ──────────────
+
+const LAUNCHING: Array<[string, Rule]> = [
+  ["stop requested → roll back", stopRequested],
+  [
+    "launch template exists",
+    (s) => (s.greenLaunchTemplateId ? undefined : act({ type: "createLaunchTemplate" })),
+  ],
+  [
+    "target group exists",
+    (s) => (s.greenTargetGroupArn ? undefined : act({ type: "createTargetGroup" })),
+  ],
+  [
+    "listener not changed by others",
+    (s, plan, c) => trafficDrift(s, plan, c, referencingGreen(s, plan)),
+  ],
+  [
+    "green's target group is health-checked",
+    (s, plan) => {
+      if (isReferenced(s.traffic, s.greenTargetGroupArn!)) return undefined;
+      const next = referencingGreen(s, plan);
+      if (next) {
+        return act({
+          type: "setTraffic",
+          purpose: "reference-green",
+          targetGroups: next,
+          stickinessSeconds: stickinessNow(s.traffic),
+        });
+      }
+      return act({ type: "createWarmupRule" });
+    },
+  ],
+  ["green's group exists", (s) => (s.green?.asg ? undefined : act({ type: "createGroup" }))],
+  [
+    "green launched",
+    (s) =>
+      s.green?.launchFailure
+        ? fail("LAUNCH_FAILED", `green ${s.green.name} could not launch: ${s.green.launchFailure}`)
+        : undefined,
+  ],
+  [
+    "green healthy in time",
+    (s, plan, c) => {
+      const green = s.green!;
+      if (isHealthy(green, plan.capacity.desired)) return undefined;
+      if (s.now - c.launchStartedAt > plan.healthyTimeoutMs) {
         return fail(
           "GREEN_UNHEALTHY",
           `green ${green.name} ${healthSummary(green, plan)} after ${Math.round(plan.healthyTimeoutMs / 1000)}s`,
@@ -93,153 +201,359 @@ export function nextAction(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Dec
         kind: "wait",
         reason: `waiting for green ${green.name} to be healthy: ${healthSummary(green, plan)}`,
       };
-    }
-    return act({
-      type: "updateCursor",
-      cursor: { phase: "shifting", stepIndex: 0, bakeStartedAt: undefined },
-      reason: `green ${green.name} is healthy`,
-    });
-  }
+    },
+  ],
+  [
+    "paused before the first step",
+    (s) =>
+      paused(s)
+        ? { kind: "wait", reason: "paused before the first step (promote to go on)" }
+        : undefined,
+  ],
+  [
+    "start shifting",
+    (s) =>
+      act({
+        type: "updateCursor",
+        cursor: { phase: "shifting", stepIndex: 0, bakeStartedAt: undefined },
+        reason: `green ${s.green!.name} is healthy`,
+      }),
+  ],
+];
 
-  // shifting
-  const blue = s.blue;
-  if (plan.blue && blue?.asg && cursor.blueOriginalMin === undefined) {
-    return act({ type: "pinBlue", originalMin: blue.asg.min, min: blue.asg.desired });
-  }
-  const breach = gateBreach(s, green, plan);
-  if (breach) return fail(breach.code, breach.message);
-
-  const steps = effectiveSteps(plan);
-  const index = Math.min(cursor.stepIndex, steps.length - 1);
-  const weight = steps[index]!;
-  const wanted = shiftWeights(s.traffic, plan, greenTg, weight);
-  if (
-    !sameWeights(s.traffic.targetGroups, wanted) ||
-    stickinessNow(s.traffic) !== stickinessFor(plan, weight)
-  ) {
-    return act({
-      type: "setTraffic",
-      purpose: "shift",
-      targetGroups: wanted,
-      stickinessSeconds: stickinessFor(plan, weight),
-    });
-  }
-  if (cursor.bakeStartedAt === undefined) {
-    return act({
-      type: "updateCursor",
-      cursor: { bakeStartedAt: s.now },
-      reason: `${weight}% of traffic on green; baking`,
-    });
-  }
-  // an operator may hold the step past its bake (gates still run above) or end the bake early
-  if (s.bake === "hold") {
-    return { kind: "wait", reason: `holding at ${weight}% (gates still checked)` };
-  }
-  const bakeEnds = cursor.bakeStartedAt + plan.bakeMs;
-  if (s.now < bakeEnds && s.bake !== "promote") {
-    return { kind: "wait", reason: `baking at ${weight}%`, until: bakeEnds };
-  }
-  const promoted = s.now < bakeEnds;
-  if (index < steps.length - 1) {
-    return act({
-      type: "updateCursor",
-      cursor: { stepIndex: index + 1, bakeStartedAt: undefined },
-      reason: `step ${weight}% ${promoted ? "promoted" : "baked"}`,
-    });
-  }
-  return act({
-    type: "updateCursor",
-    cursor: { phase: "finalizing" },
-    reason: promoted ? `step ${weight}% promoted` : "every step baked",
-  });
-}
-
-function finalizing(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision {
+/** The action with green's target group added at weight 0, when traffic is forwarded to blue. */
+function referencingGreen(s: Snapshot, plan: SwapPlan): Weighted[] | undefined {
   const greenTg = s.greenTargetGroupArn;
-  if (!greenTg || !s.green) {
-    return fail("SWAP_INCOMPLETE", `green ${plan.green.name} disappeared before the swap finished`);
-  }
-  // live + newest standby stay in the action; older standbys leave it (retire deletes them later)
-  const wanted: Weighted[] = [{ targetGroupArn: greenTg, weight: 100 }];
-  if (plan.blue) wanted.push({ targetGroupArn: plan.blue.targetGroupArn, weight: 0 });
-  if (!sameWeights(s.traffic.targetGroups, wanted) || stickinessNow(s.traffic) !== 0) {
-    return act({
-      type: "setTraffic",
-      purpose: "finalize",
-      targetGroups: wanted,
-      stickinessSeconds: 0,
-    });
-  }
-  if (s.traffic.warmupRule)
-    return act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn });
-  const blue = s.blue;
-  const unpin = releasePin(blue, cursor);
-  if (unpin) return unpin;
-  if (blue?.asg && !STANDBY_SUSPENDED.every((p) => blue.asg?.suspended.includes(p))) {
-    return act({ type: "suspendStandby", group: blue.name });
-  }
-  if (blue && blue.role !== "standby")
-    return act({ type: "tagRole", group: blue.name, role: "standby" });
-  if (s.green.role !== "live") return act({ type: "tagRole", group: s.green.name, role: "live" });
-  return { kind: "done", outcome: "completed" };
+  if (!greenTg || !s.traffic.forwarding || !plan.blue) return undefined;
+  if (isInAction(s.traffic, greenTg)) return undefined;
+  return [...s.traffic.targetGroups, { targetGroupArn: greenTg, weight: 0 }];
 }
 
-function rollingBack(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Decision {
-  // 1. traffic back on blue in one listener change: the action as it was before the swap,
-  //    blue at 100, green out, stickiness off
-  if (plan.blue) {
-    const blueTg = plan.blue.targetGroupArn;
-    const wanted = plan.originalTargetGroups
-      .filter((t) => t.targetGroupArn !== s.greenTargetGroupArn)
-      .map((t) => ({
-        targetGroupArn: t.targetGroupArn,
-        weight: t.targetGroupArn === blueTg ? 100 : 0,
-      }));
-    if (!wanted.some((t) => t.targetGroupArn === blueTg)) {
-      wanted.unshift({ targetGroupArn: blueTg, weight: 100 });
-    }
-    if (!sameWeights(s.traffic.targetGroups, wanted) || stickinessNow(s.traffic) !== 0) {
+// ─── shifting: a step's weights, its bake, the next step ────────────────────────────────────
+
+const SHIFTING: Array<[string, Rule]> = [
+  ["stop requested → roll back", stopRequested],
+  ["green still exists", greenGone],
+  [
+    "listener not changed by others",
+    (s, plan, c) => trafficDrift(s, plan, c, stepWeights(s, plan, c)),
+  ],
+  [
+    "blue pinned at its capacity",
+    (s, plan, c) => {
+      const blue = s.blue;
+      if (!plan.blue || !blue?.asg || c.blueOriginalMin !== undefined) return undefined;
+      return act({ type: "pinBlue", originalMin: blue.asg.min, min: blue.asg.desired });
+    },
+  ],
+  [
+    "gates hold",
+    (s, plan) => {
+      const breach = gateBreach(s, s.green!, plan);
+      return breach ? fail(breach.code, breach.message) : undefined;
+    },
+  ],
+  [
+    "the step's weights are set",
+    (s, plan, c) => {
+      const weight = stepWeight(plan, c);
+      const wanted = stepWeights(s, plan, c)!;
+      if (
+        sameWeights(s.traffic.targetGroups, wanted) &&
+        stickinessNow(s.traffic) === stickinessFor(plan, weight)
+      ) {
+        return undefined;
+      }
       return act({
         type: "setTraffic",
-        purpose: "rollback",
+        purpose: "shift",
+        targetGroups: wanted,
+        stickinessSeconds: stickinessFor(plan, weight),
+      });
+    },
+  ],
+  [
+    "the bake has started",
+    (s, plan, c) =>
+      c.bakeStartedAt === undefined
+        ? act({
+            type: "updateCursor",
+            cursor: { bakeStartedAt: s.now },
+            reason: `${stepWeight(plan, c)}% of traffic on green; baking`,
+          })
+        : undefined,
+  ],
+  [
+    "a promote of an earlier step is dropped",
+    (s, plan, c) => {
+      const promote = s.control?.promote;
+      if (!promote || promote.step >= stepIndex(plan, c) + 1) return undefined;
+      return act({
+        type: "updateCursor",
+        cursor: {},
+        reason: `promote of step ${promote.step} came after it ended`,
+        consume: ["promote"],
+      });
+    },
+  ],
+  [
+    "promoted",
+    (s, plan, c) => {
+      const promote = s.control?.promote;
+      if (!promote || promote.step !== stepIndex(plan, c) + 1) return undefined;
+      const steps = effectiveSteps(plan);
+      const index = stepIndex(plan, c);
+      const by = `promoted by ${promote.by}`;
+      if (promote.full || index >= steps.length - 1) {
+        return act({
+          type: "updateCursor",
+          cursor: { phase: "finalizing" },
+          reason: `step ${steps[index]}% ${by}${promote.full && index < steps.length - 1 ? "; the remaining steps skipped" : ""}`,
+          consume: ["promote", "pause"],
+        });
+      }
+      return act({
+        type: "updateCursor",
+        cursor: { stepIndex: index + 1, bakeStartedAt: undefined },
+        reason: `step ${steps[index]}% ${by}`,
+        consume: ["promote", "pause"],
+      });
+    },
+  ],
+  [
+    "paused",
+    (s, plan, c) =>
+      paused(s)
+        ? {
+            kind: "wait",
+            reason: `paused at ${stepWeight(plan, c)}% (gates still checked; promote to go on)`,
+            ...(s.control?.pause?.until ? { until: s.control.pause.until } : {}),
+          }
+        : undefined,
+  ],
+  [
+    "baked",
+    (s, plan, c) => {
+      const bakeEnds = c.bakeStartedAt! + plan.bakeMs;
+      if (s.now >= bakeEnds) return undefined;
+      return { kind: "wait", reason: `baking at ${stepWeight(plan, c)}%`, until: bakeEnds };
+    },
+  ],
+  [
+    "next step, or finalize after the last",
+    (_s, plan, c) => {
+      const steps = effectiveSteps(plan);
+      const index = stepIndex(plan, c);
+      if (index < steps.length - 1) {
+        return act({
+          type: "updateCursor",
+          cursor: { stepIndex: index + 1, bakeStartedAt: undefined },
+          reason: `step ${steps[index]}% baked`,
+        });
+      }
+      return act({
+        type: "updateCursor",
+        cursor: { phase: "finalizing" },
+        reason: "every step baked",
+      });
+    },
+  ],
+];
+
+function stepIndex(plan: SwapPlan, c: SwapCursor): number {
+  return Math.max(0, Math.min(c.stepIndex, effectiveSteps(plan).length - 1));
+}
+
+function stepWeight(plan: SwapPlan, c: SwapCursor): number {
+  return effectiveSteps(plan)[stepIndex(plan, c)]!;
+}
+
+function stepWeights(s: Snapshot, plan: SwapPlan, c: SwapCursor): Weighted[] | undefined {
+  if (!s.greenTargetGroupArn) return undefined;
+  return shiftWeights(s.traffic, plan, s.greenTargetGroupArn, stepWeight(plan, c));
+}
+
+function paused(s: Snapshot): boolean {
+  const pause = s.control?.pause;
+  return pause !== undefined && (pause.until === undefined || s.now < pause.until);
+}
+
+// ─── finalizing: green live, blue the standby ───────────────────────────────────────────────
+
+const FINALIZING: Array<[string, Rule]> = [
+  ["stop requested → roll back", stopRequested],
+  ["green still exists", greenGone],
+  [
+    "listener not changed by others",
+    (s, plan, c) => trafficDrift(s, plan, c, finalWeights(s, plan)),
+  ],
+  [
+    "green at 100%, blue at 0%",
+    (s, plan) => {
+      const wanted = finalWeights(s, plan);
+      if (sameWeights(s.traffic.targetGroups, wanted) && stickinessNow(s.traffic) === 0) {
+        return undefined;
+      }
+      return act({
+        type: "setTraffic",
+        purpose: "finalize",
         targetGroups: wanted,
         stickinessSeconds: 0,
       });
-    }
-  } else if (s.greenTargetGroupArn && isInAction(s.traffic, s.greenTargetGroupArn)) {
-    return act({ type: "restoreTraffic" });
+    },
+  ],
+  [
+    "no warm-up rule",
+    (s) =>
+      s.traffic.warmupRule
+        ? act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn })
+        : undefined,
+  ],
+  ["blue's pin released", (s, _plan, c) => releasePin(s.blue, c)],
+  [
+    "blue keeps its capacity as the standby",
+    (s) => {
+      const blue = s.blue;
+      if (!blue?.asg || STANDBY_SUSPENDED.every((p) => blue.asg?.suspended.includes(p))) {
+        return undefined;
+      }
+      return act({ type: "suspendStandby", group: blue.name });
+    },
+  ],
+  [
+    "blue tagged standby",
+    (s) =>
+      s.blue && s.blue.role !== "standby"
+        ? act({ type: "tagRole", group: s.blue.name, role: "standby" })
+        : undefined,
+  ],
+  [
+    "green tagged live",
+    (s) =>
+      s.green!.role !== "live"
+        ? act({ type: "tagRole", group: s.green!.name, role: "live" })
+        : undefined,
+  ],
+  ["completed", () => ({ kind: "done", outcome: "completed" })],
+];
+
+/** Live + newest standby stay in the action; older standbys leave it (retire deletes them later). */
+function finalWeights(s: Snapshot, plan: SwapPlan): Weighted[] {
+  const wanted: Weighted[] = [{ targetGroupArn: s.greenTargetGroupArn ?? "", weight: 100 }];
+  if (plan.blue) wanted.push({ targetGroupArn: plan.blue.targetGroupArn, weight: 0 });
+  return wanted;
+}
+
+// ─── rolling back: traffic back on blue, then green leaves once its traffic has ─────────────
+
+const ROLLING_BACK: Array<[string, Rule]> = [
+  [
+    "traffic back on blue in one listener change",
+    (s, plan) => {
+      if (plan.blue) {
+        const wanted = rollbackWeights(s, plan);
+        if (sameWeights(s.traffic.targetGroups, wanted) && stickinessNow(s.traffic) === 0) {
+          return undefined;
+        }
+        return act({
+          type: "setTraffic",
+          purpose: "rollback",
+          targetGroups: wanted,
+          stickinessSeconds: 0,
+        });
+      }
+      if (s.greenTargetGroupArn && isInAction(s.traffic, s.greenTargetGroupArn)) {
+        return act({ type: "restoreTraffic" });
+      }
+      return undefined;
+    },
+  ],
+  [
+    "no warm-up rule",
+    (s) =>
+      s.traffic.warmupRule
+        ? act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn })
+        : undefined,
+  ],
+  ["blue's pin released", (s, _plan, c) => releasePin(s.blue, c)],
+  [
+    "blue's alarms and schedules back on",
+    (s, plan) => {
+      const blue = s.blue;
+      if (!blue?.asg || !plan.blue) return undefined;
+      const before = plan.blue.suspended;
+      const processes = STANDBY_SUSPENDED.filter(
+        (p) => blue.asg?.suspended.includes(p) && !before.includes(p),
+      );
+      return processes.length > 0 ? act({ type: "resumeBlue", processes }) : undefined;
+    },
+  ],
+  [
+    "blue tagged live",
+    (s, plan) =>
+      s.blue?.asg && plan.blue && s.blue.role !== "live"
+        ? act({ type: "tagRole", group: s.blue.name, role: "live" })
+        : undefined,
+  ],
+  [
+    "green kept, tagged failed",
+    (s, plan) => {
+      if (!plan.keepFailed) return undefined;
+      if (s.green && s.green.role !== "failed") {
+        return act({ type: "tagRole", group: s.green.name, role: "failed" });
+      }
+      return { kind: "done", outcome: "rolled-back" };
+    },
+  ],
+  [
+    "green's traffic has drained",
+    (s, plan, c) => {
+      // green never carried traffic before its first step
+      if (!s.green?.asg || s.green.asg.deleting || c.trafficMovedAt === undefined) return undefined;
+      if (c.stepIndex < 0) return undefined;
+      const drained = c.trafficMovedAt + (plan.drainMs ?? 0);
+      if (s.now >= drained) return undefined;
+      return {
+        kind: "wait",
+        reason: `waiting for traffic to leave green ${s.green.name} (listener propagation and deregistration delay)`,
+        until: drained,
+      };
+    },
+  ],
+  [
+    "green's group deleted",
+    (s) => {
+      if (!s.green?.asg) return undefined;
+      if (s.green.asg.deleting) {
+        return { kind: "wait", reason: `waiting for green ${s.green.name} to be deleted` };
+      }
+      return act({ type: "deleteGreenGroup" });
+    },
+  ],
+  [
+    "green's target group deleted",
+    (s) => (s.greenTargetGroupArn ? act({ type: "deleteGreenTargetGroup" }) : undefined),
+  ],
+  [
+    "green's launch template deleted",
+    (s) => (s.greenLaunchTemplateId ? act({ type: "deleteGreenLaunchTemplate" }) : undefined),
+  ],
+  ["rolled back", () => ({ kind: "done", outcome: "rolled-back" })],
+];
+
+/** The action as it was before the swap, blue at 100, green out. */
+function rollbackWeights(s: Snapshot, plan: SwapPlan): Weighted[] {
+  const blueTg = plan.blue!.targetGroupArn;
+  const wanted = plan.originalTargetGroups
+    .filter((t) => t.targetGroupArn !== s.greenTargetGroupArn)
+    .map((t) => ({
+      targetGroupArn: t.targetGroupArn,
+      weight: t.targetGroupArn === blueTg ? 100 : 0,
+    }));
+  if (!wanted.some((t) => t.targetGroupArn === blueTg)) {
+    wanted.unshift({ targetGroupArn: blueTg, weight: 100 });
   }
-  if (s.traffic.warmupRule)
-    return act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn });
-  // 2. blue's pin released
-  const blue = s.blue;
-  const unpin = releasePin(blue, cursor);
-  if (unpin) return unpin;
-  // 3. blue live again in every respect, if finalize had begun to make it the standby
-  if (blue?.asg && plan.blue) {
-    const before = plan.blue.suspended;
-    const processes = STANDBY_SUSPENDED.filter(
-      (p) => blue.asg?.suspended.includes(p) && !before.includes(p),
-    );
-    if (processes.length > 0) return act({ type: "resumeBlue", processes });
-    if (blue.role !== "live") return act({ type: "tagRole", group: blue.name, role: "live" });
-  }
-  // 4. green kept (tagged failed) or removed
-  if (plan.keepFailed) {
-    if (s.green && s.green.role !== "failed") {
-      return act({ type: "tagRole", group: s.green.name, role: "failed" });
-    }
-    return { kind: "done", outcome: "rolled-back" };
-  }
-  if (s.green?.asg) {
-    if (s.green.asg.deleting) {
-      return { kind: "wait", reason: `waiting for green ${s.green.name} to be deleted` };
-    }
-    return act({ type: "deleteGreenGroup" });
-  }
-  if (s.greenTargetGroupArn) return act({ type: "deleteGreenTargetGroup" });
-  if (s.greenLaunchTemplateId) return act({ type: "deleteGreenLaunchTemplate" });
-  return { kind: "done", outcome: "rolled-back" };
+  return wanted;
 }
 
 /** Blue's MinSize back to what it was before the swap pinned it, when it is not already. */
@@ -281,7 +595,7 @@ function stickinessFor(plan: SwapPlan, weight: number): number {
   return weight >= 100 ? 0 : plan.stickinessSeconds;
 }
 
-function stickinessNow(traffic: TrafficView): number {
+export function stickinessNow(traffic: TrafficView): number {
   return traffic.stickiness.enabled ? traffic.stickiness.durationSeconds : 0;
 }
 
@@ -292,7 +606,18 @@ export function sameWeights(a: Weighted[], b: Weighted[]): boolean {
   return b.every((t) => weights.get(t.targetGroupArn) === t.weight);
 }
 
-function isInAction(traffic: TrafficView, tg: string): boolean {
+/** `name=weight` pairs, for messages: target group names rather than whole ARNs. */
+export function formatWeights(weights: Weighted[]): string {
+  if (weights.length === 0) return "(no forward action)";
+  return weights
+    .map(
+      (t) =>
+        `${/targetgroup\/([^/]+)/.exec(t.targetGroupArn)?.[1] ?? t.targetGroupArn}=${t.weight}`,
+    )
+    .join(", ");
+}
+
+export function isInAction(traffic: TrafficView, tg: string): boolean {
   return traffic.targetGroups.some((t) => t.targetGroupArn === tg);
 }
 
@@ -313,7 +638,7 @@ export function isHealthy(group: GroupView, desired: number): boolean {
   );
 }
 
-function healthSummary(green: GroupView, plan: SwapPlan): string {
+export function healthSummary(green: GroupView, plan: { capacity: { desired: number } }): string {
   const h = green.health;
   const inService = green.asg?.instances.filter((i) => i.lifecycle === "InService").length ?? 0;
   const parts = [`${h?.healthy ?? 0}/${plan.capacity.desired} healthy`, `${inService} in service`];

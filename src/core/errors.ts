@@ -125,6 +125,28 @@ export const ERROR_CODES = {
     exitCode: ExitCode.failed,
     summary: "the swap stopped part-way; `resume` finishes or undoes it",
   },
+  DRIFT: {
+    source: "user",
+    exitCode: ExitCode.failed,
+    summary:
+      "someone else changed the listener or green mid-swap; the swap stopped and left it as found (`promote` adopts it, `abort` restores blue)",
+  },
+  NOTHING_TO_ROLL_BACK: {
+    source: "user",
+    exitCode: ExitCode.invalid,
+    summary: "the rollback would not change the release that is live",
+  },
+  NO_SWAP: {
+    source: "user",
+    exitCode: ExitCode.invalid,
+    summary: "promote, pause or abort found no swap in flight for the service",
+  },
+  PLAN_CHANGED: {
+    source: "user",
+    exitCode: ExitCode.invalid,
+    summary:
+      "a confirmed plan no longer matches the world (the live group, blue or the release changed)",
+  },
   NOTHING_TO_RESUME: {
     source: "user",
     exitCode: ExitCode.invalid,
@@ -216,7 +238,9 @@ export type InputErrorCode =
   | "UNKNOWN_SERVICE"
   | "RELEASE_NOT_FOUND"
   | "RELEASE_EXISTS"
-  | "PREFLIGHT_FAILED";
+  | "PREFLIGHT_FAILED"
+  | "PLAN_CHANGED"
+  | "NOTHING_TO_ROLL_BACK";
 
 /** Bad flags, arguments, releases or preconditions, found before anything changed. */
 export class InputError extends SwitchyardError<InputErrorCode> {
@@ -244,6 +268,8 @@ export type SwapErrorCode =
   | "ROLLED_BACK"
   | "ABORTED"
   | "SWAP_INCOMPLETE"
+  | "DRIFT"
+  | "NO_SWAP"
   | "NOTHING_TO_RESUME";
 
 /** A swap, rollback or resume that did not reach its goal. */

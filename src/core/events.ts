@@ -4,6 +4,7 @@
  * Every event carries `type`, `service` and `at` (ms since epoch). Documented in docs/events.md.
  */
 import type { Action } from "./decide.js";
+import type { RollbackAction } from "./rollback-rules.js";
 import type { Weighted } from "./swap-model.js";
 
 interface Base {
@@ -22,7 +23,7 @@ export type SwitchyardEvent =
       resumed: boolean;
     })
   /** one AWS change is about to be made */
-  | (Base & { type: "action"; action: Action["type"]; description: string })
+  | (Base & { type: "action"; action: ActionName; description: string })
   /** the swap is waiting; emitted when the reason changes, not on every poll */
   | (Base & { type: "waiting"; reason: string })
   | (Base & { type: "green.healthy"; group: string; healthy: number; elapsedMs: number })
@@ -42,9 +43,16 @@ export type SwitchyardEvent =
   | (Base & { type: "lock.released"; swapId: string })
   | (Base & { type: "retire.deleted"; group: string; dryRun: boolean })
   | (Base & { type: "retire.skipped"; group: string; reason: string })
+  /** someone else changed the listener or green: the swap stopped and left it as found */
+  | (Base & { type: "drift"; what: string; expected: Weighted[]; found: Weighted[] })
+  /** a control request was written into the swap record (by this or another process) */
+  | (Base & { type: "control"; request: "promote" | "pause" | "abort"; by: string; detail: string })
   | (Base & { type: "warning"; message: string });
 
 export type EventType = SwitchyardEvent["type"];
+
+/** The name of an AWS change a deploy or a rollback makes. */
+export type ActionName = Action["type"] | RollbackAction["type"];
 
 /** A sink for events; lower layers call it and never print. */
 export type EventSink = (event: SwitchyardEvent) => void;

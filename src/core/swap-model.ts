@@ -55,6 +55,12 @@ export interface SwapPlan {
   originalActions: unknown[];
   /** how green is launched, resolved at preflight so a resumed swap launches the same thing */
   launch: LaunchSpec;
+  /**
+   * how long after a listener change traffic may still reach a group it took traffic off: the
+   * listener's propagation plus the target group's deregistration delay. Green is deleted only
+   * after this has passed since the rollback's listener change.
+   */
+  drainMs?: number;
 }
 
 export interface LaunchSpec {
@@ -70,7 +76,20 @@ export interface LaunchSpec {
   targetGroup: TargetGroupConfig;
 }
 
-export type Phase = "launching" | "shifting" | "finalizing" | "rolling-back";
+/**
+ * A rollback's plan: the group that becomes live (the one live before the last completed change,
+ * or `--to`) and the group live when it started. Fixed when the rollback takes the lock.
+ */
+export interface RollbackPlan {
+  to: { name: string; targetGroupArn: string; release: string };
+  from: { name: string; targetGroupArn: string; release: string } | null;
+  /** instances the target needs before it takes traffic: the live group's desired capacity */
+  desired: number;
+  healthyTimeoutMs: number;
+}
+
+/** Deploy: launching → shifting → finalizing (or rolling-back). Rollback: restoring. */
+export type Phase = "launching" | "shifting" | "finalizing" | "rolling-back" | "restoring";
 
 /** Progress of a swap, persisted in the swap record after every change. */
 export interface SwapCursor {
@@ -87,6 +106,32 @@ export interface SwapCursor {
   warmupRuleArn?: string;
   /** why the swap is rolling back */
   failure?: { code: string; message: string };
+  /** the forward action's groups and weights as the swap last wrote them (or found them at start) */
+  traffic?: Weighted[];
+  /** when the rollback's listener change was made: green may be deleted once it has drained */
+  trafficMovedAt?: number;
+}
+
+/**
+ * Requests written into the swap record by any process (a terminal, the wizard, a script) and
+ * applied by the process driving the swap at its next observe.
+ */
+export interface ControlRequests {
+  /** hold the current step once its weights are in place, until promoted (or until `until`) */
+  pause?: { until?: number; by: string; at: string };
+  /** end the bake of `step` (1-based) now; `full` skips the remaining steps */
+  promote?: { step: number; full: boolean; by: string; at: string };
+  /** roll the swap back to blue */
+  abort?: { by: string; at: string };
+}
+
+/** Someone else changed what the swap manages: the swap stopped and left it as found. */
+export interface Drift {
+  what: string;
+  /** the forward action as the swap last wrote it, and as it was found */
+  expected: Weighted[];
+  found: Weighted[];
+  at: string;
 }
 
 export type Role = "live" | "standby" | "failed" | "green";
@@ -140,12 +185,6 @@ export interface GateResult {
   message?: string;
 }
 
-/**
- * An operator's say over the bake of the current step (see `SwapControl`): `hold` keeps the step
- * past the end of its bake (gates are still checked), `promote` counts the bake as done now.
- */
-export type BakeOverride = "hold" | "promote";
-
 export interface Snapshot {
   now: number;
   traffic: TrafficView;
@@ -156,6 +195,10 @@ export interface Snapshot {
   greenLaunchTemplateId?: string;
   /** results of user gates, read only while a step bakes */
   gates: GateResult[];
-  /** an operator's override of the current step's bake; absent: the bake runs its time */
-  bake?: BakeOverride;
+  /** control requests from the swap record (promote, pause, abort) */
+  control?: ControlRequests;
+  /** this process was asked to stop (Ctrl-C, AbortSignal) */
+  cancelled?: boolean;
+  /** passes in a row that failed on AWS errors */
+  failures?: number;
 }

@@ -34,6 +34,14 @@ export interface BootstrapOptions {
   service: string;
   /** the bucket for releases and swap records (default `releases`) */
   bucket?: string;
+  /** the sandbox's timers, so the config's waits fit them (default: AWS's own, time scale 1) */
+  timing?: SandboxTiming;
+}
+
+export interface SandboxTiming {
+  timeScale: number;
+  /** how long the sandbox takes to apply a listener change, in AWS seconds (default 5) */
+  propagationSeconds?: number;
 }
 
 export type ServiceConfigInput = SwitchyardConfig["services"][string];
@@ -122,8 +130,11 @@ async function ensureListener(
 export function sandboxServiceConfig(
   service: string,
   parts: { listenerArn: string; bucket: string } & Network,
+  timing: SandboxTiming = { timeScale: 1 },
 ): ServiceConfigInput {
   const { app, env } = parseServiceName(service);
+  // switchyard waits real time; the sandbox's timers run `timeScale` times as long
+  const real = (seconds: number) => Math.ceil(seconds * timing.timeScale * 10) / 10;
   return {
     listenerArn: parts.listenerArn,
     vpcId: parts.vpcId,
@@ -143,12 +154,14 @@ export function sandboxServiceConfig(
         unhealthyThreshold: 2,
         matcher: "200",
       },
-      deregistrationDelaySeconds: 30,
+      deregistrationDelaySeconds: Math.ceil(real(30)),
     },
     steps: [5, 25, 50, 100],
     bake: "5s",
     healthyTimeout: "2m",
     stickiness: "1h",
+    // the sandbox's propagation, with room to spare
+    listenerPropagation: real((timing.propagationSeconds ?? 5) * 1.5),
     releases: `s3://${parts.bucket}/${app}/${env}/`,
     gates: [],
     retire: { keep: 1, minAge: "1h" },
@@ -188,7 +201,11 @@ export async function bootstrapService(options: BootstrapOptions): Promise<Boots
       region: clients.region,
       state: { bucket, prefix: ".switchyard" },
       services: {
-        [service]: sandboxServiceConfig(service, { listenerArn: listener.arn, bucket, ...network }),
+        [service]: sandboxServiceConfig(
+          service,
+          { listenerArn: listener.arn, bucket, ...network },
+          options.timing,
+        ),
       },
     },
   };

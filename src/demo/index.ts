@@ -113,7 +113,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     say(
       `▸ sandbox on ${sandbox.endpoint} (region ${sandbox.region}, timers × ${sandbox.clock.timeScale})`,
     );
-    const boot = await bootstrapService({ clients, service: DEMO_SERVICE });
+    const boot = await bootstrapService({
+      clients,
+      service: DEMO_SERVICE,
+      timing: { timeScale: sandbox.clock.timeScale },
+    });
     const service = boot.config.services[DEMO_SERVICE]!;
     const { buildSampleRelease } = await loadSampleApp();
     for (const version of RELEASES) {

@@ -276,7 +276,12 @@ async function handleInternal(
   };
   switch (`${req.method} ${url.pathname}`) {
     case "GET /_sandbox/health":
-      return json(200, { ok: true, region: ctx.settings.region, timeScale: ctx.clock.timeScale });
+      return json(200, {
+        ok: true,
+        region: ctx.settings.region,
+        timeScale: ctx.clock.timeScale,
+        propagationSeconds: ctx.settings.propagationSeconds,
+      });
     case "GET /_sandbox/listeners":
       return json(
         200,

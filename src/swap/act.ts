@@ -148,12 +148,21 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
     case "setTraffic": {
       const forward = forwardAction(action.targetGroups, action.stickinessSeconds);
       await setActions(clients, ctx.traffic, [forward]);
+      const movedAt = Date.now();
+      // what the swap wrote: anything else found later is someone else's change (drift)
+      await ctx.lock.update({
+        cursor: {
+          traffic: action.targetGroups,
+          ...(action.purpose === "rollback" ? { trafficMovedAt: movedAt } : {}),
+        },
+      });
       await waitForListener(ctx, (actions) => sameWeightsForward(actions, forward));
       return;
     }
     case "restoreTraffic": {
       const original = plan.originalActions as ListenerAction[];
       await setActions(clients, ctx.traffic, original);
+      await ctx.lock.update({ cursor: { traffic: [], trafficMovedAt: Date.now() } });
       return;
     }
     case "suspendStandby":
@@ -181,7 +190,7 @@ export async function act(ctx: ActContext, action: Action): Promise<void> {
       known.greenLaunchTemplateId = undefined;
       return;
     case "updateCursor":
-      await ctx.lock.update({ cursor: action.cursor });
+      await ctx.lock.update({ cursor: action.cursor, consume: action.consume });
       return;
   }
 }

@@ -5,7 +5,6 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
-  type Clients,
   describeSecurityGroups,
   describeSubnets,
   describeTraffic,
@@ -15,24 +14,16 @@ import {
 } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
 import { stepsProblem } from "../core/config-schema.js";
-import { effectiveSteps } from "../core/decide.js";
+import { formatWeights, sameWeights } from "../core/decide.js";
 import { formatDuration } from "../core/duration.js";
 import { InputError, LockError } from "../core/errors.js";
-import type { EventSink } from "../core/events.js";
 import { nextSequence, serverGroupNames } from "../core/names.js";
 import { resolveRelease } from "../core/release-url.js";
 import type { SwapPlan } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { encodeUserData, userDataFor } from "../core/user-data.js";
-import { type Gate, runSwap, type SwapControl, type SwapResult } from "./loop.js";
-import {
-  currentOwner,
-  describeHolder,
-  readRecord,
-  type StateLocation,
-  SwapLock,
-  usedSequences,
-} from "./record.js";
+import { currentOwner, describeHolder, readRecord, SwapLock, usedSequences } from "./record.js";
+import { type Gate, runLocked, type SwapDeps, type SwapResult } from "./swap.js";
 import { FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./traffic.js";
 
 export interface DeployOptions {
@@ -47,18 +38,14 @@ export interface DeployOptions {
   /** keep a failed green group (tagged `failed`) instead of deleting it */
   keepFailed?: boolean;
   gates?: Gate[];
-  /** lets an operator hold or promote each step while the swap runs (ignored by `plan`) */
-  control?: SwapControl;
+  /**
+   * a plan confirmed earlier (`yard.plan(...)`, the wizard's): the swap runs exactly it, and is
+   * refused with PLAN_CHANGED if the live group, blue or the release changed since
+   */
+  plan?: SwapPlan;
 }
 
-export interface SwapDeps {
-  clients: Clients;
-  state: StateLocation;
-  emit: EventSink;
-  pollIntervalMs: number;
-  heartbeatMs: number;
-  signal?: AbortSignal;
-}
+export type { SwapDeps };
 
 /** Checks steps given on the command line or by a script, with the config file's own rule. */
 export function checkSteps(steps: number[]): number[] {
@@ -78,6 +65,7 @@ export async function preflight(
   deps: Pick<SwapDeps, "clients" | "state">,
   service: ServiceConfig,
   options: DeployOptions,
+  { checkLock = true }: { checkLock?: boolean } = {},
 ): Promise<SwapPlan> {
   const { clients } = deps;
   const fail = (message: string, hint?: string) =>
@@ -86,27 +74,41 @@ export async function preflight(
   const bakeMs = options.bakeMs ?? service.bake;
   if (!(bakeMs >= 0))
     throw new InputError("INVALID_INPUT", `bake must be a duration ≥ 0; got ${bakeMs}`);
-
   const release = resolveRelease(options.release, service.releases);
-  const object = await headObject(clients, release.bucket, release.key);
+
+  // every read at once: one round trip
+  const [object, traffic, groups, image, subnets, sgs, held, used] = await Promise.all([
+    headObject(clients, release.bucket, release.key),
+    describeTraffic(clients, trafficTarget(service)),
+    findGroupsByTags(clients, { [TAG.app]: service.app, [TAG.env]: service.env }),
+    findImage(clients, service.image),
+    describeSubnets(clients, service.subnets),
+    describeSecurityGroups(clients, service.securityGroups),
+    checkLock ? readRecord(clients, deps.state, service.name) : undefined,
+    usedSequences(clients, deps.state, service.name),
+  ]);
+  if (held) {
+    throw new LockError(
+      "LOCK_HELD",
+      `${service.name} is locked by ${describeHolder(held.record)}`,
+      {
+        hint: `wait for it, or \`switchyard resume ${service.name}\` if its process is gone`,
+        details: { swapId: held.record.swapId, owner: held.record.owner },
+      },
+    );
+  }
   if (!object) {
     throw new InputError("RELEASE_NOT_FOUND", `release ${release.url} does not exist`, {
       hint: `push it first (switchyard release push --service ${service.name} --version ${release.version}) or check the URL`,
       details: { release: release.url },
     });
   }
-
-  const traffic = await describeTraffic(clients, trafficTarget(service));
   if (!traffic) {
     throw fail(
       `listener ${service.ruleArn ?? service.listenerArn} does not exist`,
       "check listenerArn (and ruleArn) in the config",
     );
   }
-  const groups = await findGroupsByTags(clients, {
-    [TAG.app]: service.app,
-    [TAG.env]: service.env,
-  });
   const managedTgs = new Set(groups.flatMap((g) => g.targetGroupArns));
   const unmanaged = traffic.targetGroups.filter((t) => !managedTgs.has(t.targetGroupArn));
   if (unmanaged.length > 0) {
@@ -132,10 +134,7 @@ export async function preflight(
   if (traffic.forwarding && !live) {
     throw fail("the listener forwards, but to no managed group with weight > 0");
   }
-
-  const image = await findImage(clients, service.image);
   if (!image) throw fail(`image ${service.image} does not exist`, "check `image` in the config");
-  const subnets = await describeSubnets(clients, service.subnets);
   const missing = service.subnets.filter((id) => !subnets.some((s) => s.subnetId === id));
   if (missing.length)
     throw fail(`subnets not found: ${missing.join(", ")}`, "check `subnets` in the config");
@@ -143,26 +142,10 @@ export async function preflight(
   if (otherVpc.length) {
     throw fail(`subnets ${otherVpc.map((s) => s.subnetId).join(", ")} are not in ${service.vpcId}`);
   }
-  const sgs = await describeSecurityGroups(clients, service.securityGroups);
   const missingSg = service.securityGroups.filter((id) => !sgs.includes(id));
   if (missingSg.length) throw fail(`security groups not found: ${missingSg.join(", ")}`);
 
-  const held = await readRecord(clients, deps.state, service.name);
-  if (held) {
-    throw new LockError(
-      "LOCK_HELD",
-      `${service.name} is locked by ${describeHolder(held.record)}`,
-      {
-        hint: `wait for it, or \`switchyard resume ${service.name}\` if its process is gone`,
-        details: { swapId: held.record.swapId, owner: held.record.owner },
-      },
-    );
-  }
-
-  const sequence = nextSequence([
-    ...groups.map((g) => Number(g.tags[TAG.sequence] ?? 0)),
-    ...(await usedSequences(clients, deps.state, service.name)),
-  ]);
+  const sequence = nextSequence([...groups.map((g) => Number(g.tags[TAG.sequence] ?? 0)), ...used]);
   const names = serverGroupNames(service.name, sequence);
   const template = service.userData
     ? { text: await readFile(service.userData, "utf8"), source: service.userData }
@@ -225,65 +208,92 @@ export async function preflight(
       healthCheckGracePeriodSeconds: Math.max(60, hc.intervalSeconds * (hc.healthyThreshold + 2)),
       targetGroup: service.targetGroup,
     },
+    drainMs: drainMs(service),
   };
 }
 
-/** Takes the lock and runs the swap to its end. */
+/** How long traffic may still reach a group after a listener change took it off. */
+export function drainMs(service: ServiceConfig): number {
+  return service.listenerPropagation + service.targetGroup.deregistrationDelaySeconds * 1000;
+}
+
+/**
+ * Takes the lock, then plans (the reads run while the lock is taken), then runs the swap to its
+ * end. Another operation holding the service → LOCK_HELD (exit 3) before anything else; a plan
+ * that fails its checks releases the lock (exit 2, nothing changed). With a confirmed `plan`
+ * (the wizard's), a world that changed since it was made is refused with PLAN_CHANGED.
+ */
 export async function deploy(
   deps: SwapDeps,
   service: ServiceConfig,
   options: DeployOptions,
 ): Promise<SwapResult> {
-  const plan = await preflight(deps, service, options);
   const now = new Date();
-  const lock = await SwapLock.acquire(deps.clients, deps.state, {
-    version: 1,
-    swapId: plan.swapId,
-    service: plan.service,
-    owner: currentOwner(),
-    startedAt: now.toISOString(),
-    heartbeatAt: now.toISOString(),
-    plan,
-    cursor: { phase: "launching", stepIndex: -1, launchStartedAt: now.getTime() },
-  });
-  deps.emit({ service: plan.service, at: Date.now(), type: "lock.acquired", swapId: plan.swapId });
-  return runLocked(deps, service, lock, {
-    gates: options.gates,
-    control: options.control,
-    resumed: false,
-  });
+  const swapId = options.plan?.swapId ?? randomBytes(4).toString("hex");
+  const [locked, planned] = await Promise.allSettled([
+    SwapLock.acquire(deps.clients, deps.state, {
+      version: 1,
+      kind: "deploy",
+      swapId,
+      service: service.name,
+      owner: currentOwner(),
+      startedAt: now.toISOString(),
+      heartbeatAt: now.toISOString(),
+      cursor: { phase: "launching", stepIndex: -1, launchStartedAt: now.getTime() },
+    }),
+    preflight(
+      deps,
+      service,
+      options.plan ? { ...options, release: options.plan.release.url } : options,
+      { checkLock: false },
+    ),
+  ]);
+  if (locked.status === "rejected") throw locked.reason;
+  const lock = locked.value;
+  try {
+    if (planned.status === "rejected") throw planned.reason;
+    const plan = options.plan
+      ? confirmedPlan(options.plan, planned.value, swapId)
+      : { ...planned.value, swapId };
+    await lock.update({ plan, cursor: { launchStartedAt: Date.now() } });
+  } catch (error) {
+    await lock.close("cancelled").catch(() => lock.release());
+    throw error;
+  }
+  deps.emit({ service: service.name, at: Date.now(), type: "lock.acquired", swapId });
+  return runLocked(deps, service, lock, { gates: options.gates, resumed: false });
 }
 
-/** Announces a swap whose lock is held (new or adopted by resume) and runs it to its end. */
-export function runLocked(
-  deps: SwapDeps,
-  service: ServiceConfig,
-  lock: SwapLock,
-  options: { gates?: Gate[]; control?: SwapControl; resumed: boolean },
-): Promise<SwapResult> {
-  const plan = lock.record.plan;
-  deps.emit({
-    service: plan.service,
-    at: Date.now(),
-    type: "swap.started",
-    swapId: plan.swapId,
-    release: plan.release.url,
-    green: plan.green.name,
-    blue: plan.blue?.name ?? null,
-    steps: effectiveSteps(plan),
-    resumed: options.resumed,
-  });
-  return runSwap({
-    clients: deps.clients,
-    traffic: trafficTarget(service),
-    lock,
-    emit: deps.emit,
-    gates: options.gates ?? [],
-    pollIntervalMs: deps.pollIntervalMs,
-    heartbeatMs: deps.heartbeatMs,
-    signal: deps.signal,
-    control: options.control,
-  });
+/** The confirmed plan, if the world still matches it; PLAN_CHANGED naming what changed. */
+function confirmedPlan(confirmed: SwapPlan, fresh: SwapPlan, swapId: string): SwapPlan {
+  const changes: string[] = [];
+  if (confirmed.service !== fresh.service) changes.push(`it is a plan for ${confirmed.service}`);
+  if (confirmed.release.url !== fresh.release.url) {
+    changes.push(`the release is now ${fresh.release.url}`);
+  }
+  if ((confirmed.blue?.name ?? null) !== (fresh.blue?.name ?? null)) {
+    changes.push(
+      `the live group is now ${fresh.blue ? `${fresh.blue.name} (${fresh.blue.release})` : "none"}, not ${confirmed.blue ? `${confirmed.blue.name} (${confirmed.blue.release})` : "none"}`,
+    );
+  } else if (confirmed.blue && fresh.blue && confirmed.blue.release !== fresh.blue.release) {
+    changes.push(`blue ${fresh.blue.name} now runs ${fresh.blue.release}`);
+  }
+  if (!sameWeights(confirmed.originalTargetGroups, fresh.originalTargetGroups)) {
+    changes.push(
+      `the listener now forwards ${formatWeights(fresh.originalTargetGroups)}, not ${formatWeights(confirmed.originalTargetGroups)}`,
+    );
+  }
+  if (confirmed.green.name !== fresh.green.name) {
+    changes.push(`the next group is now ${fresh.green.name}, not ${confirmed.green.name}`);
+  }
+  if (changes.length > 0) {
+    throw new InputError(
+      "PLAN_CHANGED",
+      `${confirmed.service}: the world changed since the plan was made: ${changes.join("; ")}`,
+      { hint: "review the new plan and confirm it again", details: { changes } },
+    );
+  }
+  return { ...confirmed, swapId };
 }
 
 /** A plan as words, for `deploy --dry-run` and the wizard. */

@@ -1,20 +1,36 @@
 /**
- * The swap record: one JSON object per service in S3 that is both the lock and the cursor of a
- * swap. Created with `If-None-Match: *` (so only one swap can hold it), updated with
- * `If-Match: <etag>` (so a swap whose lock was broken notices at its next write), and closed
- * into a history object when the swap ends.
+ * The swap record: one JSON object per service in S3 that is the lock, the cursor and the control
+ * channel of whatever changes the service's traffic (a deploy, a rollback, a retire).
+ *
+ * - Created with `If-None-Match: *`, so only one operation holds it; updated with `If-Match`.
+ * - Every conditional write is sent once. When its answer is lost (timeout, reset, 5xx) the record
+ *   is read back and the outcome decided by the write's id and the owner, never by sending it
+ *   again into our own 412.
+ * - Other processes write control requests (promote, pause, abort) into it; the holder merges
+ *   them into its next write. A record that is gone (404) or held by someone else is a lost lock.
+ * - Closed into a history object when the operation ends; a completed deploy or rollback also
+ *   writes `last.json`, which names the group that was live before it (rollback's target).
  */
+import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import {
   type Clients,
   deleteObject,
+  errorName,
   getJson,
+  httpStatus,
   listObjects,
   PreconditionFailed,
   putJson,
 } from "../aws/index.js";
 import { LockError } from "../core/errors.js";
-import type { SwapCursor, SwapPlan } from "../core/swap-model.js";
+import type {
+  ControlRequests,
+  Drift,
+  RollbackPlan,
+  SwapCursor,
+  SwapPlan,
+} from "../core/swap-model.js";
 
 export interface StateLocation {
   bucket: string;
@@ -25,20 +41,43 @@ export interface Owner {
   host: string;
   pid: number;
   user: string;
+  /** tells apart two holders in one process (a library driving and steering) */
+  token?: string;
 }
+
+export type RecordKind = "deploy" | "rollback" | "retire";
 
 export interface SwapRecord {
   version: 1;
+  /** what holds the record; absent in records written before rollbacks and retires took it */
+  kind?: RecordKind;
   swapId: string;
   service: string;
   owner: Owner;
   startedAt: string;
   heartbeatAt: string;
-  plan: SwapPlan;
+  /** a fresh id per write: a write whose answer was lost is recognised by reading it back */
+  writeId?: string;
+  /** a deploy's plan, once made (a deploy takes the lock first, then plans) */
+  plan?: SwapPlan;
+  /** a rollback's request and, once made, its plan */
+  rollback?: { to?: string; plan?: RollbackPlan };
   cursor: SwapCursor;
-  /** set when the swap ends, in the history copy */
-  outcome?: "completed" | "rolled-back" | "unlocked";
+  control?: ControlRequests;
+  /** the operation stopped without finishing and no process drives it (drift, a lost lock) */
+  halted?: { code: string; message: string; at: string; drift?: Drift };
+  /** set when the operation ends, in the history copy */
+  outcome?: "completed" | "rolled-back" | "unlocked" | "cancelled";
   endedAt?: string;
+}
+
+/** A completed deploy or rollback: which group was live before it and which after. */
+export interface LastChange {
+  swapId: string;
+  kind: "deploy" | "rollback";
+  endedAt: string;
+  before: { name: string; targetGroupArn: string; release: string } | null;
+  after: { name: string; targetGroupArn: string; release: string };
 }
 
 export function currentOwner(): Owner {
@@ -48,26 +87,36 @@ export function currentOwner(): Owner {
   } catch {
     // no passwd entry (containers): keep "unknown"
   }
-  return { host: hostname(), pid: process.pid, user };
+  return { host: hostname(), pid: process.pid, user, token: newId() };
 }
+
+const newId = () => randomBytes(6).toString("hex");
 
 function trimSlashes(s: string): string {
   return s.replace(/^\/+|\/+$/g, "");
 }
 
-export function recordKey(location: StateLocation, service: string): string {
+function serviceKey(location: StateLocation, service: string, name: string): string {
   const prefix = trimSlashes(location.prefix);
-  return `${prefix ? `${prefix}/` : ""}${service}/swap.json`;
+  return `${prefix ? `${prefix}/` : ""}${service}/${name}`;
+}
+
+export function recordKey(location: StateLocation, service: string): string {
+  return serviceKey(location, service, "swap.json");
+}
+
+export function lastChangeKey(location: StateLocation, service: string): string {
+  return serviceKey(location, service, "last.json");
 }
 
 export function historyKey(location: StateLocation, record: SwapRecord): string {
   const stamp = record.startedAt.replace(/[:.]/g, "-");
-  return `${historyPrefix(location, record.service)}${stamp}-${record.swapId}-${record.plan.green.name}.json`;
+  const group = record.plan?.green.name ?? record.rollback?.plan?.to.name ?? record.kind ?? "swap";
+  return `${historyPrefix(location, record.service)}${stamp}-${record.swapId}-${group}.json`;
 }
 
 export function historyPrefix(location: StateLocation, service: string): string {
-  const prefix = trimSlashes(location.prefix);
-  return `${prefix ? `${prefix}/` : ""}${service}/history/`;
+  return serviceKey(location, service, "history/");
 }
 
 /**
@@ -88,7 +137,13 @@ export async function usedSequences(
 
 export function describeHolder(record: SwapRecord, now = Date.now()): string {
   const age = Math.round((now - Date.parse(record.heartbeatAt)) / 1000);
-  return `swap ${record.swapId} by ${record.owner.user}@${record.owner.host} (pid ${record.owner.pid}), started ${record.startedAt}, last heartbeat ${age}s ago`;
+  const what =
+    record.kind === "rollback" ? "rollback" : record.kind === "retire" ? "retire" : "swap";
+  const where =
+    record.kind === "rollback" || record.kind === "retire"
+      ? ""
+      : `, ${record.cursor.phase}${record.cursor.stepIndex >= 0 ? ` at step ${record.cursor.stepIndex + 1}` : ""}`;
+  return `${what} ${record.swapId} by ${record.owner.user}@${record.owner.host} (pid ${record.owner.pid})${where}, started ${record.startedAt}, last heartbeat ${age}s ago`;
 }
 
 export async function readRecord(
@@ -100,104 +155,433 @@ export async function readRecord(
   return got ? { record: got.value, etag: got.etag } : undefined;
 }
 
-/** A held swap record. Every write is conditional on the ETag of the last one. */
+export async function readLastChange(
+  clients: Clients,
+  location: StateLocation,
+  service: string,
+): Promise<LastChange | undefined> {
+  const got = await getJson<LastChange>(clients, location.bucket, lastChangeKey(location, service));
+  return got?.value;
+}
+
+/** Tokens of the locks this process holds and drives now. */
+const held = new Set<string>();
+
+/**
+ * Whether the record's holder is certainly gone: the operation halted, a dead pid (or a lock this
+ * process no longer drives) on this host, or, on another host, a heartbeat older than
+ * `staleAfterMs`. A live pid on this host is never gone, whatever its heartbeat says.
+ */
+export function holderIsGone(record: SwapRecord, staleAfterMs: number, now = Date.now()): boolean {
+  if (record.halted) return true;
+  const me = currentOwner();
+  if (record.owner.host === me.host) {
+    if (record.owner.pid === me.pid) {
+      return record.owner.token === undefined || !held.has(record.owner.token);
+    }
+    try {
+      process.kill(record.owner.pid, 0);
+      return false;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === "ESRCH";
+    }
+  }
+  return now - Date.parse(record.heartbeatAt) > staleAfterMs;
+}
+
+/** What a holder changes in its record. */
+export interface RecordPatch {
+  cursor?: Partial<SwapCursor>;
+  plan?: SwapPlan;
+  rollback?: SwapRecord["rollback"];
+  owner?: Owner;
+  halted?: SwapRecord["halted"];
+  /** control requests answered by this write: removed, unless a newer one replaced them */
+  consume?: Array<keyof ControlRequests>;
+}
+
+/** Whether a failed write may have been applied: anything but a definite answer from S3. */
+function ambiguous(error: unknown): boolean {
+  if (error instanceof PreconditionFailed) return false;
+  if (errorName(error) === "NoSuchKey") return false;
+  const status = httpStatus(error);
+  return status === undefined || status >= 500 || status === 408 || status === 429;
+}
+
+/** A write that gets no definite answer this many times in a row gives up. */
+const MAX_WRITE_ATTEMPTS = 5;
+
+/** A held swap record. Every write is conditional on the ETag of the last one, and sent once. */
 export class SwapLock {
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+  private lostError: LockError | undefined;
+  private listeners = new Set<() => void>();
+
   private constructor(
     private readonly clients: Clients,
     private readonly location: StateLocation,
     private current: SwapRecord,
     private etag: string,
-  ) {}
+  ) {
+    if (current.owner.token) held.add(current.owner.token);
+  }
 
   get record(): SwapRecord {
     return this.current;
   }
 
-  /** Takes the lock for a new swap; LOCK_HELD (naming the holder) if a swap record exists. */
+  /** Set once the lock is known lost (deleted, or taken by another process). */
+  get lost(): LockError | undefined {
+    return this.lostError;
+  }
+
+  /** Called when another process's control request arrives or the lock is lost. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Takes the lock for a new operation; LOCK_HELD (naming the holder) if a record exists. */
   static async acquire(
     clients: Clients,
     location: StateLocation,
     record: SwapRecord,
   ): Promise<SwapLock> {
     const key = recordKey(location, record.service);
-    try {
-      const etag = await putJson(clients, location.bucket, key, record, { ifNoneMatch: true });
-      return new SwapLock(clients, location, record, etag);
-    } catch (error) {
-      if (!(error instanceof PreconditionFailed)) throw error;
-      const held = await readRecord(clients, location, record.service);
-      const holder = held ? describeHolder(held.record) : "a swap that has just ended";
-      throw new LockError("LOCK_HELD", `${record.service} is locked by ${holder}`, {
-        hint: held
-          ? `wait for it to finish; if its process is gone, run \`switchyard resume ${record.service}\` (or \`unlock ${record.service} --force\` once its heartbeat has expired)`
-          : "try again",
-        details: held ? { swapId: held.record.swapId, owner: held.record.owner } : {},
-      });
+    const mine: SwapRecord = { ...record, writeId: newId() };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const etag = await putJson(
+          clients,
+          location.bucket,
+          key,
+          mine,
+          { ifNoneMatch: true },
+          { retries: 0 },
+        );
+        return new SwapLock(clients, location, mine, etag);
+      } catch (error) {
+        if (!(error instanceof PreconditionFailed) && !ambiguous(error)) throw error;
+        // the answer was lost, or the key exists: whose record is there decides
+        const found = await readRecord(clients, location, record.service);
+        if (found && found.record.writeId === mine.writeId) {
+          return new SwapLock(clients, location, mine, found.etag);
+        }
+        if (found) throw lockHeld(found.record);
+        if (!ambiguous(error) || attempt >= MAX_WRITE_ATTEMPTS) {
+          if (error instanceof PreconditionFailed) throw lockHeld(undefined, record.service);
+          throw error;
+        }
+      }
     }
   }
 
-  /** Takes over an existing record (resume), conditional on it not having changed since read. */
+  /** Takes over an existing record (resume, a takeover), conditional on it not having changed. */
   static async adopt(
     clients: Clients,
     location: StateLocation,
     read: { record: SwapRecord; etag: string },
   ): Promise<SwapLock> {
-    const lock = new SwapLock(clients, location, read.record, read.etag);
-    await lock.update({ owner: currentOwner() });
+    // the takeover is one conditional write naming the new owner; a change meanwhile fails it
+    const { halted: _halted, ...rest } = read.record;
+    const taken: SwapRecord = { ...rest, owner: currentOwner() };
+    const lock = new SwapLock(clients, location, taken, read.etag);
+    try {
+      await lock.write(
+        { ...taken, heartbeatAt: new Date().toISOString(), writeId: newId() },
+        read.record,
+      );
+    } catch (error) {
+      lock.release();
+      if (error instanceof LockError) {
+        throw new LockError(
+          "LOCK_HELD",
+          `${read.record.service} was taken over by another process first`,
+          {
+            hint: `run \`switchyard status ${read.record.service}\``,
+          },
+        );
+      }
+      throw error;
+    }
     return lock;
   }
 
-  async update(change: Partial<Omit<SwapRecord, "cursor">> & { cursor?: Partial<SwapCursor> }) {
-    const next: SwapRecord = {
-      ...this.current,
-      ...change,
-      cursor: { ...this.current.cursor, ...change.cursor },
-      heartbeatAt: new Date().toISOString(),
-    };
-    for (const [k, v] of Object.entries(next.cursor)) {
-      if (v === undefined) delete (next.cursor as unknown as Record<string, unknown>)[k];
-    }
-    try {
-      this.etag = await putJson(
-        this.clients,
-        this.location.bucket,
-        recordKey(this.location, next.service),
-        next,
-        { ifMatch: this.etag },
-      );
-      this.current = next;
-    } catch (error) {
-      if (error instanceof PreconditionFailed) throw this.lost();
-      throw error;
-    }
+  /** Changes the record; writes are serialised, so a heartbeat never races a cursor update. */
+  update(patch: RecordPatch = {}): Promise<void> {
+    const run = this.writing.then(() => this.apply(patch));
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 
   heartbeat(): Promise<void> {
     return this.update({});
   }
 
-  /** Writes the history copy, then deletes the record (only if it is still ours). */
-  async close(outcome: NonNullable<SwapRecord["outcome"]>): Promise<void> {
-    const ended: SwapRecord = { ...this.current, outcome, endedAt: new Date().toISOString() };
-    await putJson(this.clients, this.location.bucket, historyKey(this.location, ended), ended);
+  /** Refreshes the heartbeat every `ms` on its own timer, also while a long gate runs. */
+  startHeartbeat(ms: number): void {
+    this.stopHeartbeat();
+    this.heartbeatTimer = setInterval(() => {
+      if (this.lostError) return this.stopHeartbeat();
+      this.heartbeat().catch(() => undefined);
+    }, ms);
+    this.heartbeatTimer.unref();
+  }
+
+  stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /**
+   * Reads the record to see other processes' control requests and whether the lock still holds.
+   * One GetObject; nothing is written.
+   */
+  async refresh(): Promise<void> {
+    await this.writing;
+    this.assertHeld();
+    const found = await readRecord(this.clients, this.location, this.current.service);
+    if (found?.etag === this.etag) return;
+    this.absorb(found);
+  }
+
+  /** Throws LOCK_LOST once the lock is known lost. */
+  assertHeld(): void {
+    if (this.lostError) throw this.lostError;
+  }
+
+  /** Leaves the record in place, marked as no longer driven (drift): any process may take over. */
+  async halt(halted: NonNullable<SwapRecord["halted"]>): Promise<void> {
+    this.stopHeartbeat();
     try {
-      await deleteObject(
-        this.clients,
-        this.location.bucket,
-        recordKey(this.location, this.current.service),
-        this.etag,
-      );
-    } catch (error) {
-      if (error instanceof PreconditionFailed) throw this.lost();
-      throw error;
+      await this.update({ halted });
+    } finally {
+      this.release();
     }
   }
 
-  private lost(): LockError {
-    return new LockError(
-      "LOCK_LOST",
-      `the swap record of ${this.current.service} changed under swap ${this.current.swapId}: another process broke or took the lock`,
-      { hint: `run \`switchyard status ${this.current.service}\` to see the state it left` },
-    );
+  /** Writes the history copy (and `last.json` for a completed change), then deletes the record. */
+  async close(outcome: NonNullable<SwapRecord["outcome"]>, last?: LastChange): Promise<void> {
+    this.stopHeartbeat();
+    await this.writing;
+    this.assertHeld();
+    const ended: SwapRecord = { ...this.current, outcome, endedAt: new Date().toISOString() };
+    const { bucket } = this.location;
+    await Promise.all([
+      putJson(this.clients, bucket, historyKey(this.location, ended), ended),
+      last
+        ? putJson(this.clients, bucket, lastChangeKey(this.location, ended.service), last)
+        : undefined,
+    ]);
+    const key = recordKey(this.location, this.current.service);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await deleteObject(this.clients, bucket, key, this.etag, { retries: 0 });
+          return;
+        } catch (error) {
+          if (!(error instanceof PreconditionFailed) && !ambiguous(error)) throw error;
+          const found = await readRecord(this.clients, this.location, this.current.service);
+          if (!found) return; // deleted: our delete went through
+          this.absorb(found); // a control request that came too late, or a lost lock
+          if (attempt >= MAX_WRITE_ATTEMPTS) throw error;
+        }
+      }
+    } finally {
+      this.release();
+    }
   }
+
+  /** This process no longer drives the record. */
+  release(): void {
+    this.stopHeartbeat();
+    if (this.current.owner.token) held.delete(this.current.owner.token);
+  }
+
+  private async apply(patch: RecordPatch): Promise<void> {
+    this.assertHeld();
+    const next: SwapRecord = {
+      ...this.current,
+      ...(patch.plan ? { plan: patch.plan } : {}),
+      ...(patch.rollback ? { rollback: patch.rollback } : {}),
+      ...(patch.owner ? { owner: patch.owner } : {}),
+      ...(patch.halted ? { halted: patch.halted } : {}),
+      cursor: withoutUndefined({ ...this.current.cursor, ...patch.cursor }),
+      control: consumed(this.current.control, patch.consume ?? []),
+      heartbeatAt: new Date().toISOString(),
+      writeId: newId(),
+    };
+    if (next.control && Object.keys(next.control).length === 0) delete next.control;
+    await this.write(next, this.current, patch.consume ?? []);
+  }
+
+  /**
+   * Sends `next` with If-Match once per round; after a lost answer reads back and decides. A
+   * control request written meanwhile is merged and the write sent again with the new ETag.
+   */
+  private async write(
+    next: SwapRecord,
+    base: SwapRecord,
+    consume: Array<keyof ControlRequests> = [],
+  ) {
+    const key = recordKey(this.location, next.service);
+    let wanted = next;
+    let seen = base;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.etag = await putJson(
+          this.clients,
+          this.location.bucket,
+          key,
+          wanted,
+          { ifMatch: this.etag },
+          { retries: 0 },
+        );
+        this.current = wanted;
+        return;
+      } catch (error) {
+        if (errorName(error) === "NoSuchKey") throw this.lose("deleted");
+        if (!(error instanceof PreconditionFailed) && !ambiguous(error)) throw error;
+        const found = await readRecord(this.clients, this.location, next.service);
+        if (!found) throw this.lose("deleted");
+        if (found.record.writeId === wanted.writeId) {
+          // our write went through; only its answer was lost
+          this.etag = found.etag;
+          this.current = wanted;
+          return;
+        }
+        if (
+          found.record.swapId !== wanted.swapId ||
+          found.record.owner.token !== wanted.owner.token
+        ) {
+          if (found.record.swapId === wanted.swapId && found.record.writeId === seen.writeId) {
+            // nothing changed since we read it (a takeover's first write): send again
+          } else {
+            throw this.lose(
+              `taken by ${found.record.owner.user}@${found.record.owner.host} (pid ${found.record.owner.pid})`,
+            );
+          }
+        }
+        // another process wrote a control request: keep it, send ours again on top
+        this.etag = found.etag;
+        wanted = {
+          ...wanted,
+          control: mergeControl(seen.control, found.record.control, consume),
+          writeId: newId(),
+        };
+        if (wanted.control && Object.keys(wanted.control).length === 0) delete wanted.control;
+        seen = found.record;
+        if (attempt >= MAX_WRITE_ATTEMPTS) throw error;
+        this.notify();
+      }
+    }
+  }
+
+  /** Takes in a record read from S3: a newer control request, or the sign of a lost lock. */
+  private absorb(found: { record: SwapRecord; etag: string } | undefined): void {
+    if (!found) throw this.lose("deleted");
+    const r = found.record;
+    if (r.swapId !== this.current.swapId || r.owner.token !== this.current.owner.token) {
+      throw this.lose(`taken by ${r.owner.user}@${r.owner.host} (pid ${r.owner.pid})`);
+    }
+    this.etag = found.etag;
+    this.current = { ...this.current, control: r.control, writeId: r.writeId };
+    if (!r.control) delete this.current.control;
+    this.notify();
+  }
+
+  private lose(how: string): LockError {
+    this.lostError ??= new LockError(
+      "LOCK_LOST",
+      `the swap record of ${this.current.service} was ${how} under ${this.current.kind ?? "swap"} ${this.current.swapId}: it stopped and changed nothing more`,
+      {
+        hint: `traffic is as it was left; run \`switchyard status ${this.current.service}\` to see it, then deploy or rollback`,
+      },
+    );
+    this.release();
+    this.notify();
+    return this.lostError;
+  }
+
+  private notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+function lockHeld(record: SwapRecord | undefined, service = record?.service ?? ""): LockError {
+  return new LockError(
+    "LOCK_HELD",
+    `${service} is locked by ${record ? describeHolder(record) : "an operation that has just ended"}`,
+    {
+      hint: record
+        ? `wait for it to finish; to stop a swap run \`switchyard abort ${service}\`; if its process is gone, \`switchyard resume ${service}\``
+        : "try again",
+      details: record
+        ? { swapId: record.swapId, owner: record.owner, kind: record.kind ?? "deploy" }
+        : {},
+    },
+  );
+}
+
+function withoutUndefined(cursor: SwapCursor): SwapCursor {
+  for (const [k, v] of Object.entries(cursor)) {
+    if (v === undefined) delete (cursor as unknown as Record<string, unknown>)[k];
+  }
+  return cursor;
+}
+
+function consumed(
+  control: ControlRequests | undefined,
+  keys: Array<keyof ControlRequests>,
+): ControlRequests | undefined {
+  if (!control) return undefined;
+  const out = { ...control };
+  for (const k of keys) delete out[k];
+  return out;
+}
+
+/**
+ * The control requests to write: the ones found in S3, minus those this write answers, unless
+ * the one found is a newer request than the one answered.
+ */
+function mergeControl(
+  seen: ControlRequests | undefined,
+  found: ControlRequests | undefined,
+  consume: Array<keyof ControlRequests>,
+): ControlRequests | undefined {
+  if (!found) return undefined;
+  const out: ControlRequests = { ...found };
+  for (const k of consume) {
+    if (seen?.[k] !== undefined && JSON.stringify(found[k]) === JSON.stringify(seen[k])) {
+      delete out[k];
+    }
+  }
+  return out;
+}
+
+/** Writes a control request into a service's record (If-Match), merging with others. */
+export async function writeControl(
+  clients: Clients,
+  location: StateLocation,
+  service: string,
+  change: (record: SwapRecord) => ControlRequests,
+): Promise<SwapRecord | undefined> {
+  const key = recordKey(location, service);
+  for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+    const found = await readRecord(clients, location, service);
+    if (!found) return undefined;
+    const next: SwapRecord = { ...found.record, control: change(found.record), writeId: newId() };
+    try {
+      await putJson(clients, location.bucket, key, next, { ifMatch: found.etag }, { retries: 0 });
+      return next;
+    } catch (error) {
+      if (errorName(error) === "NoSuchKey") return undefined;
+      if (!(error instanceof PreconditionFailed) && !ambiguous(error)) throw error;
+      const back = await readRecord(clients, location, service);
+      if (back?.record.writeId === next.writeId) return next;
+      // the holder wrote meanwhile: read again and retry on top of its write
+    }
+  }
+  throw new LockError("LOCK_HELD", `${service}: the swap record kept changing; try again`);
 }

@@ -1,8 +1,10 @@
 /**
- * rollback: the standby back to 100% in one listener change. When the standby is at capacity
- * and healthy, that change is the only mutating ELBv2 call; otherwise it says so and scales the
- * standby up first. Afterwards the new live group's alarms and schedules are resumed and the
- * new standby's suspended, and the roles re-tagged.
+ * rollback: the group that was live before the last completed change back to 100 %, through the
+ * same locked loop as a deploy. The lock, the listener, the managed groups and the last change
+ * are read at once; when the target is referenced, at capacity and healthy, the next call is the
+ * listener change. Killed at any action, `resume` finishes it.
+ *
+ * During a deploy, `rollback` means abort: the swap in flight is asked to roll back (see control.ts).
  */
 import {
   type Clients,
@@ -10,6 +12,7 @@ import {
   findGroupsByTags,
   forwardAction,
   type ManagedGroup,
+  type ObservedTraffic,
   resumeProcesses,
   setActions,
   setGroupTags,
@@ -18,16 +21,31 @@ import {
   updateCapacity,
 } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
-import { STANDBY_SUSPENDED } from "../core/decide.js";
-import { InputError, LockError, SwapError } from "../core/errors.js";
+import { InputError, isSwitchyardError, SwapError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
+import {
+  nextRollbackAction,
+  type RollbackAction,
+  type RollbackSnapshot,
+} from "../core/rollback-rules.js";
+import type { GroupView, RollbackPlan, TargetHealthCounts } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
-import { describeHolder, readRecord, type StateLocation } from "./record.js";
-import { FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./traffic.js";
-import { waitFor } from "./wait.js";
+import { abortSwap } from "./control.js";
+import { reconcile } from "./loop.js";
+import { toView } from "./observe.js";
+import {
+  currentOwner,
+  type LastChange,
+  SwapLock as Lock,
+  readLastChange,
+  type StateLocation,
+  type SwapLock,
+  type SwapRecord,
+} from "./record.js";
+import { findLive, trafficTarget } from "./traffic.js";
 
 export interface RollbackOptions {
-  /** the group to roll back to (default: the newest standby) */
+  /** the group to roll back to (default: the group live before the last completed change) */
   to?: string;
 }
 
@@ -38,8 +56,10 @@ export interface RollbackResult {
   standby: string | null;
   release: string;
   durationMs: number;
-  /** whether the standby had to be scaled up or made healthy first */
+  /** whether the target had to be referenced, scaled up or made healthy first */
   scaledUp: boolean;
+  /** a deploy was in flight: it was aborted and rolled back to its blue */
+  abortedSwap?: string;
 }
 
 export interface RollbackDeps {
@@ -47,6 +67,7 @@ export interface RollbackDeps {
   state: StateLocation;
   emit: EventSink;
   pollIntervalMs: number;
+  heartbeatMs: number;
   signal?: AbortSignal;
 }
 
@@ -57,21 +78,80 @@ export async function rollback(
 ): Promise<RollbackResult> {
   const started = Date.now();
   const { clients } = deps;
-  const target = trafficTarget(service);
-  const [held, traffic, groups] = await Promise.all([
-    readRecord(clients, deps.state, service.name),
-    describeTraffic(clients, target),
+  const now = new Date();
+  const record: SwapRecord = {
+    version: 1,
+    kind: "rollback",
+    swapId: `rb-${Math.random().toString(16).slice(2, 10)}`,
+    service: service.name,
+    owner: currentOwner(),
+    startedAt: now.toISOString(),
+    heartbeatAt: now.toISOString(),
+    rollback: options.to ? { to: options.to } : {},
+    cursor: { phase: "restoring", stepIndex: -1, launchStartedAt: now.getTime() },
+  };
+  // one round trip: the lock, the listener, the groups and the last change, at once
+  const [locked, traffic, groups, last] = await Promise.allSettled([
+    Lock.acquire(clients, deps.state, record),
+    describeTraffic(clients, trafficTarget(service)),
     findGroupsByTags(clients, { [TAG.app]: service.app, [TAG.env]: service.env }),
+    readLastChange(clients, deps.state, service.name),
   ]);
-  if (held) {
-    throw new LockError(
-      "LOCK_HELD",
-      `${service.name} has a swap in flight: ${describeHolder(held.record)}`,
-      {
-        hint: `to stop that swap and return to blue, run \`switchyard resume ${service.name} --abort\``,
-      },
-    );
+  if (locked.status === "rejected") {
+    const error = locked.reason;
+    // a deploy in flight: rollback means abort, and waits for blue to be live
+    if (
+      isSwitchyardError(error, "LOCK_HELD") &&
+      (error.details as { kind?: string }).kind === "deploy"
+    ) {
+      const result = await abortSwap(deps, service, { wait: true });
+      return {
+        ok: true,
+        service: service.name,
+        live: result.live ?? "",
+        standby: null,
+        release: result.release,
+        durationMs: Date.now() - started,
+        scaledUp: false,
+        abortedSwap: result.attempted,
+      };
+    }
+    throw error;
   }
+  const lock = locked.value;
+  try {
+    for (const r of [traffic, groups, last]) if (r.status === "rejected") throw r.reason;
+    const observed = (traffic as PromiseFulfilledResult<ObservedTraffic | undefined>).value;
+    const managed = (groups as PromiseFulfilledResult<ManagedGroup[]>).value;
+    const plan = planRollback(
+      service,
+      observed,
+      managed,
+      (last as PromiseFulfilledResult<LastChange | undefined>).value,
+      options.to,
+    );
+    return await runRollback(deps, service, lock, plan, { observed, managed, started });
+  } catch (error) {
+    if (!lock.record.rollback?.plan && lock.record.cursor.trafficMovedAt === undefined) {
+      await lock.close("cancelled").catch(() => lock.release());
+    } else {
+      lock.release();
+    }
+    throw error;
+  }
+}
+
+/**
+ * The rollback's target: `--to`, else the group that was live before the last completed change
+ * (from `last.json`), else the newest standby. Refused when it would not change the release.
+ */
+export function planRollback(
+  service: ServiceConfig,
+  traffic: ObservedTraffic | undefined,
+  groups: ManagedGroup[],
+  last: LastChange | undefined,
+  to: string | undefined,
+): RollbackPlan {
   if (!traffic?.forwarding) {
     throw new InputError(
       "PREFLIGHT_FAILED",
@@ -79,144 +159,239 @@ export async function rollback(
     );
   }
   const live = findLive(groups, traffic.targetGroups);
-  if (!live) {
-    throw new InputError("PREFLIGHT_FAILED", `${service.name}: no managed group carries traffic`, {
-      hint: `run \`switchyard status ${service.name}\``,
-    });
-  }
-  const standby = pickStandby(groups, live, options.to, service.name);
-  const standbyTg = standby.targetGroupArns[0]!;
-  let scaledUp = false;
-
-  // the standby must be referenced by the listener to be health-checked
-  if (!traffic.targetGroups.some((t) => t.targetGroupArn === standbyTg)) {
-    if (traffic.targetGroups.length >= FORWARD_ACTION_LIMIT) {
-      throw new InputError(
-        "PREFLIGHT_FAILED",
-        `${service.name}: the forward action is full; retire a group first`,
-      );
+  const usable = (g: ManagedGroup) => !g.deleting && g.targetGroupArns.length > 0;
+  let target: ManagedGroup | undefined;
+  if (to) {
+    target = groups.find((g) => g.name === to && usable(g));
+    if (!target) {
+      const names = groups.filter((g) => usable(g) && g.name !== live?.name).map((g) => g.name);
+      throw new InputError("INVALID_INPUT", `--to ${to}: no such server group of ${service.name}`, {
+        hint: `choose one of: ${names.join(", ") || "(none)"}`,
+      });
     }
-    deps.emit({
-      service: service.name,
-      at: Date.now(),
-      type: "warning",
-      message: `${standby.name} is not in the listener's action; adding it at weight 0 so it is health-checked`,
-    });
-    await setActions(clients, target, [
-      forwardAction(
-        [...traffic.targetGroups, { targetGroupArn: standbyTg, weight: 0 }],
-        traffic.stickiness.enabled ? traffic.stickiness.durationSeconds : 0,
-      ),
-    ]);
-    scaledUp = true;
+    if (target.name === live?.name)
+      throw new InputError("INVALID_INPUT", `${to} is already live for ${service.name}`);
+  } else if (last) {
+    // after a crash between the listener change and the record, the target is live already
+    const before = live?.name === last.before?.name ? undefined : last.before;
+    target = before ? groups.find((g) => g.name === before.name && usable(g)) : undefined;
+    if (!target && live?.name === last.before?.name) target = live;
   }
-  const wanted = Math.max(live.capacity.desired, standby.capacity.min);
-  if (standby.capacity.desired < wanted) {
-    deps.emit({
-      service: service.name,
-      at: Date.now(),
-      type: "warning",
-      message: `standby ${standby.name} has ${standby.capacity.desired} instances, live has ${live.capacity.desired}: scaling it up first`,
+  target ??= groups
+    .filter((g) => usable(g) && g.name !== live?.name && g.tags[TAG.role] === "standby")
+    .sort((a, b) => Number(b.tags[TAG.sequence]) - Number(a.tags[TAG.sequence]))[0];
+  if (!target) {
+    throw new SwapError("NO_STANDBY", `${service.name} has no standby group to roll back to`, {
+      hint: "deploy the previous release instead: switchyard deploy <service> --release <version>",
     });
-    await updateCapacity(clients, standby.name, {
-      desired: wanted,
-      max: Math.max(standby.capacity.max, wanted),
-    });
-    scaledUp = true;
   }
-  const desired = Math.max(standby.capacity.desired, wanted);
-  const first = await targetHealth(clients, standbyTg);
-  if (!first || first.healthy < desired || first.unhealthy > 0) {
-    scaledUp = true;
-    deps.emit({
-      service: service.name,
-      at: Date.now(),
-      type: "waiting",
-      reason: `waiting for standby ${standby.name} to be healthy (${first?.healthy ?? 0}/${desired})`,
-    });
-    await waitFor(
-      async () => {
-        const h = await targetHealth(clients, standbyTg);
-        return h !== undefined && h.healthy >= desired;
+  const from =
+    live && live.name !== target.name
+      ? live
+      : last?.after
+        ? groups.find((g) => g.name === last.after.name)
+        : undefined;
+  const release = (g: ManagedGroup) => g.tags[TAG.release] ?? "";
+  if (from && live?.name === from.name && release(target) === release(from)) {
+    throw new InputError(
+      "NOTHING_TO_ROLL_BACK",
+      `${service.name}: ${target.name} runs ${release(target)}, the release ${from.name} serves now; rolling back would not change it`,
+      { hint: `choose another group with --to (see \`switchyard status ${service.name}\`)` },
+    );
+  }
+  return {
+    to: { name: target.name, targetGroupArn: target.targetGroupArns[0]!, release: release(target) },
+    from: from
+      ? { name: from.name, targetGroupArn: from.targetGroupArns[0]!, release: release(from) }
+      : null,
+    desired: Math.max(from?.capacity.desired ?? 0, target.capacity.min, 1),
+    healthyTimeoutMs: service.healthyTimeout,
+  };
+}
+
+/** Drives a rollback whose lock is held (new, resumed or taken over) to its end. */
+export async function runRollback(
+  deps: RollbackDeps,
+  service: ServiceConfig,
+  lock: SwapLock,
+  plan: RollbackPlan,
+  first?: { observed?: ObservedTraffic; managed?: ManagedGroup[]; started: number },
+): Promise<RollbackResult> {
+  const { clients, emit } = deps;
+  const started = first?.started ?? Date.parse(lock.record.startedAt);
+  const target = trafficTarget(service);
+  let prefetched =
+    first?.observed && first.managed
+      ? { traffic: first.observed, groups: first.managed }
+      : undefined;
+  let scaledUp = false;
+  const persisted = () =>
+    lock.record.rollback?.plan ? {} : { rollback: { ...lock.record.rollback, plan } };
+
+  const view = (groups: ManagedGroup[], name: string | undefined, health?: TargetHealthCounts) => {
+    const g = name ? groups.find((x) => x.name === name) : undefined;
+    if (!g) return undefined;
+    const v: GroupView = toView(g);
+    v.health = health ?? healthFromInstances(g);
+    return v;
+  };
+
+  const ended = await reconcile<RollbackSnapshot, RollbackAction>(
+    {
+      observe: async (pass) => {
+        let traffic: ObservedTraffic | undefined;
+        let groups: ManagedGroup[];
+        let health: TargetHealthCounts | undefined;
+        if (prefetched) {
+          // the first pass decides on the reads made with the lock: the target's instance health
+          ({ traffic, groups } = prefetched);
+          prefetched = undefined;
+        } else {
+          [traffic, groups, health] = await Promise.all([
+            describeTraffic(clients, target),
+            findGroupsByTags(clients, { [TAG.app]: service.app, [TAG.env]: service.env }),
+            targetHealth(clients, plan.to.targetGroupArn),
+          ]);
+        }
+        if (!traffic)
+          throw new SwapError("SWAP_INCOMPLETE", `${service.name}: the listener no longer exists`);
+        return {
+          now: Date.now(),
+          traffic: {
+            targetGroups: traffic.targetGroups,
+            stickiness: traffic.stickiness,
+            forwarding: traffic.forwarding,
+          },
+          to: view(groups, plan.to.name, health),
+          from: view(groups, plan.from?.name),
+          control: pass.control,
+          failures: pass.failures,
+        };
       },
+      decide: (s, cursor) => nextRollbackAction(s, plan, cursor),
+      act: async (action) => {
+        switch (action.type) {
+          case "referenceTarget":
+            scaledUp = true;
+            await setActions(clients, target, [
+              forwardAction(action.targetGroups, action.stickinessSeconds),
+            ]);
+            await lock.update({ ...persisted(), cursor: { traffic: action.targetGroups } });
+            return;
+          case "scaleTarget":
+            scaledUp = true;
+            await updateCapacity(clients, plan.to.name, {
+              desired: action.desired,
+              max: action.max,
+            });
+            await lock.update(persisted());
+            return;
+          case "setTraffic":
+            await setActions(clients, target, [forwardAction(action.targetGroups, 0)]);
+            await lock.update({
+              ...persisted(),
+              cursor: { traffic: action.targetGroups, trafficMovedAt: Date.now() },
+            });
+            return;
+          case "resumeTarget":
+            await resumeProcesses(clients, plan.to.name, action.processes);
+            return;
+          case "suspendPrevious":
+            await suspendProcesses(clients, action.group, [
+              "AlarmNotification",
+              "ScheduledActions",
+            ]);
+            return;
+          case "tagRole":
+            await setGroupTags(clients, action.group, {
+              [TAG.role]: action.role,
+              [TAG.swapId]: lock.record.swapId,
+            });
+            return;
+        }
+      },
+      describe: (action) => describeRollbackAction(action, plan),
+      announce: () => undefined,
+    },
+    {
+      lock,
+      emit,
+      pollIntervalMs: deps.pollIntervalMs,
+      heartbeatMs: deps.heartbeatMs,
+      signal: deps.signal,
+    },
+  ).catch((error) => {
+    lock.release();
+    throw error;
+  });
+
+  if (ended.outcome === "stopped") {
+    await lock.close("cancelled");
+    throw new SwapError(
+      ended.code === "ABORTED" ? "ABORTED" : "GREEN_UNHEALTHY",
+      `${service.name}: ${ended.message}`,
       {
-        timeoutMs: service.healthyTimeout,
-        intervalMs: deps.pollIntervalMs,
-        what: `standby ${standby.name} to be healthy`,
-        signal: deps.signal,
+        ...(ended.code === "ABORTED" ? {} : { hint: `run \`switchyard status ${service.name}\`` }),
       },
     );
   }
-
-  // the one listener change: standby to 100, everything else 0, stickiness off
-  const weights = traffic.targetGroups.map((t) => ({
-    targetGroupArn: t.targetGroupArn,
-    weight: t.targetGroupArn === standbyTg ? 100 : 0,
-  }));
-  if (!weights.some((w) => w.targetGroupArn === standbyTg))
-    weights.push({ targetGroupArn: standbyTg, weight: 100 });
-  deps.emit({
-    service: service.name,
-    at: Date.now(),
-    type: "action",
-    action: "setTraffic",
-    description: `rollback: ${standby.name} to 100%, ${live.name} to 0%`,
+  await lock.close("completed", {
+    swapId: lock.record.swapId,
+    kind: "rollback",
+    endedAt: new Date().toISOString(),
+    before: plan.from,
+    after: plan.to,
   });
-  await setActions(clients, target, [forwardAction(weights, 0)]);
-
-  // bookkeeping on Auto Scaling, off the traffic path
-  if (STANDBY_SUSPENDED.some((p) => standby.suspended.includes(p))) {
-    await resumeProcesses(clients, standby.name, STANDBY_SUSPENDED);
-  }
-  await suspendProcesses(clients, live.name, STANDBY_SUSPENDED);
-  await setGroupTags(clients, standby.name, { [TAG.role]: "live" });
-  await setGroupTags(clients, live.name, { [TAG.role]: "standby" });
   const durationMs = Date.now() - started;
-  deps.emit({
+  emit({
     service: service.name,
     at: Date.now(),
     type: "rollback.completed",
-    live: standby.name,
-    standby: live.name,
+    live: plan.to.name,
+    standby: plan.from?.name ?? null,
     durationMs,
   });
   return {
     ok: true,
     service: service.name,
-    live: standby.name,
-    standby: live.name,
-    release: standby.tags[TAG.release] ?? "",
+    live: plan.to.name,
+    standby: plan.from?.name ?? null,
+    release: plan.to.release,
     durationMs,
     scaledUp,
   };
 }
 
-function pickStandby(
-  groups: ManagedGroup[],
-  live: ManagedGroup,
-  to: string | undefined,
-  service: string,
-): ManagedGroup {
-  const candidates = groups
-    .filter((g) => g.name !== live.name && !g.deleting && g.targetGroupArns.length > 0)
-    .sort((a, b) => Number(b.tags[TAG.sequence]) - Number(a.tags[TAG.sequence]));
-  if (to) {
-    if (to === live.name) {
-      throw new InputError("INVALID_INPUT", `${to} is already live for ${service}`);
-    }
-    const named = candidates.find((g) => g.name === to);
-    if (!named) {
-      throw new InputError("INVALID_INPUT", `--to ${to}: no such server group of ${service}`, {
-        hint: `choose one of: ${candidates.map((g) => g.name).join(", ") || "(none)"}`,
-      });
-    }
-    return named;
+/** Health as the Auto Scaling group reports it (ELB health checks): InService and Healthy. */
+function healthFromInstances(g: ManagedGroup): TargetHealthCounts {
+  const healthy = g.instances.filter(
+    (i) => i.lifecycle === "InService" && i.health === "Healthy",
+  ).length;
+  const unhealthy = g.instances.filter((i) => i.health === "Unhealthy").length;
+  return {
+    healthy,
+    unhealthy,
+    initial: 0,
+    draining: 0,
+    unused: 0,
+    total: g.instances.length,
+    unhealthyTargets: [],
+  };
+}
+
+function describeRollbackAction(action: RollbackAction, plan: RollbackPlan): string {
+  switch (action.type) {
+    case "referenceTarget":
+      return `${plan.to.name} is not in the listener's action; adding it at weight 0 so it is health-checked`;
+    case "scaleTarget":
+      return `scale ${plan.to.name} to ${action.desired} instances (the live group's capacity)`;
+    case "setTraffic":
+      return `rollback: ${plan.to.name} to 100%${plan.from ? `, ${plan.from.name} to 0%` : ""}`;
+    case "resumeTarget":
+      return `resume ${action.processes.join(", ")} on ${plan.to.name}`;
+    case "suspendPrevious":
+      return `suspend AlarmNotification, ScheduledActions on standby ${action.group}`;
+    case "tagRole":
+      return `tag ${action.group} as ${action.role}`;
   }
-  const standby = candidates.find((g) => g.tags[TAG.role] === "standby");
-  if (!standby) {
-    throw new SwapError("NO_STANDBY", `${service} has no standby group to roll back to`, {
-      hint: "deploy the previous release instead: switchyard deploy <service> --release <version>",
-    });
-  }
-  return standby;
 }

@@ -5,7 +5,7 @@
  */
 import { type Clients, describeTraffic, findGroupsByTags, targetHealth } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
-import type { Role } from "../core/swap-model.js";
+import type { ControlRequests, Role } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { readRecord, type StateLocation, type SwapRecord } from "./record.js";
 import { trafficTarget } from "./traffic.js";
@@ -26,6 +26,8 @@ export interface GroupStatus {
 }
 
 export interface SwapStatus {
+  /** what holds the service's record */
+  kind: "deploy" | "rollback" | "retire";
   swapId: string;
   phase: string;
   /** the step reached (1-based; 0 while launching); while rolling back, the step it failed at */
@@ -41,6 +43,12 @@ export interface SwapStatus {
   heartbeatAt: string;
   heartbeatAgeMs: number;
   failure: { code: string; message: string } | null;
+  /** held at its step by a pause request */
+  paused: boolean;
+  /** requests waiting for the driving process (promote, pause, abort) */
+  control: ControlRequests;
+  /** stopped without finishing, and no process drives it: why (a drift says what changed) */
+  halted: SwapRecord["halted"] | null;
 }
 
 export interface ServiceStatus {
@@ -123,24 +131,32 @@ export async function status(
 /**
  * A swap record as status reports it. While the swap rolls back, the weights are on their way
  * back to blue: `weight` is null and `step` stays the step it failed at, `failure` says why.
+ * A rollback in flight shows its target as `green` and the group it replaces as `blue`.
  */
 export function swapStatus(r: SwapRecord, now: number = Date.now()): SwapStatus {
-  const steps = r.plan.blue ? r.plan.steps : [100];
+  const plan = r.plan;
+  const steps = plan ? (plan.blue ? plan.steps : [100]) : [100];
   const index = Math.max(0, Math.min(r.cursor.stepIndex, steps.length - 1));
   const rollingBack = r.cursor.phase === "rolling-back";
+  const target = r.rollback?.plan;
+  const pause = r.control?.pause;
   return {
+    kind: r.kind ?? "deploy",
     swapId: r.swapId,
-    phase: r.cursor.phase,
+    phase: r.halted ? "halted" : r.cursor.phase,
     step: r.cursor.stepIndex + 1,
     of: steps.length,
-    weight: !rollingBack && r.cursor.stepIndex >= 0 ? (steps[index] ?? null) : null,
-    release: r.plan.release.url,
-    green: r.plan.green.name,
-    blue: r.plan.blue?.name ?? null,
+    weight: !rollingBack && plan && r.cursor.stepIndex >= 0 ? (steps[index] ?? null) : null,
+    release: plan?.release.url ?? target?.to.release ?? "",
+    green: plan?.green.name ?? target?.to.name ?? r.rollback?.to ?? "",
+    blue: plan?.blue?.name ?? target?.from?.name ?? null,
     owner: r.owner,
     startedAt: r.startedAt,
     heartbeatAt: r.heartbeatAt,
     heartbeatAgeMs: now - Date.parse(r.heartbeatAt),
     failure: r.cursor.failure ?? null,
+    paused: pause !== undefined && (pause.until === undefined || now < pause.until),
+    control: r.control ?? {},
+    halted: r.halted ?? null,
   };
 }

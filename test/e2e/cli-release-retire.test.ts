@@ -50,7 +50,11 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "switchyard-e2e-rr-"));
   const clients = createClients({ endpoint: sandbox.endpoint, region: sandbox.region });
   try {
-    const boot = await bootstrapService({ clients, service: SERVICE });
+    const boot = await bootstrapService({
+      clients,
+      service: SERVICE,
+      timing: { timeScale: sandbox.clock.timeScale },
+    });
     const service = boot.config.services[SERVICE]!;
     // one instance per group keeps the swaps short; the policy is bootstrap's (keep 1, minAge 1h)
     boot.config.services[SERVICE] = { ...service, capacity: { min: 1, max: 2, desired: 1 } };

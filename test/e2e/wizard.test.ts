@@ -194,7 +194,11 @@ beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, timeScale: 0.01 });
   clients = createClients({ endpoint: sandbox.endpoint, region: sandbox.region });
   dir = await mkdtemp(join(tmpdir(), "switchyard-wizard-"));
-  const boot = await bootstrapService({ clients, service: SERVICE });
+  const boot = await bootstrapService({
+    clients,
+    service: SERVICE,
+    timing: { timeScale: sandbox.clock.timeScale },
+  });
   base = boot.config;
   listenerArn = boot.listenerArn;
   for (const version of ["r1", "r2", "r3"]) {

@@ -110,6 +110,8 @@ export async function swapWorld(options: WorldOptions = {}): Promise<SwapWorld> 
         bake: 1,
         healthyTimeout: 60,
         stickiness: "1h",
+        // the sandbox applies listener changes after 5 s × its time scale; wait a little longer
+        listenerPropagation: (5 * (options.timeScale ?? 0.01) * 1.5).toFixed(3),
         releases: RELEASES,
         ...options.config,
       },

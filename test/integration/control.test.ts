@@ -1,12 +1,13 @@
 /**
- * Steering a running swap through `deploy({ control })`: a hold keeps a step past its bake while
- * gates still run, a promote ends a bake at once (without waiting for the next poll), and a
- * promote that arrives late never shortens the next step's bake.
+ * Steering a running swap from another switchyard (another terminal, a script): pause holds a
+ * step past its bake while gates still run, promote ends a bake within one poll of the driving
+ * process, a promote that arrives late never shortens the next step's bake, and abort rolls back.
+ * Every request goes through the swap record, so the driver never has to share a process.
  */
 import { DescribeListenersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SwitchyardEvent } from "../../src/core/events.js";
-import { createSwapControl } from "../../src/swap/control.js";
+import { readRecord } from "../../src/swap/record.js";
 import { eventually } from "../helpers/sandbox.js";
 import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
@@ -18,7 +19,7 @@ async function greenWeight(world: SwapWorld, green: string): Promise<number | un
   return groups.find((t) => t.TargetGroupArn?.includes(`/${green}/`))?.Weight;
 }
 
-describe("a swap steered by a control", () => {
+describe("a swap steered from another process through its record", () => {
   let world: SwapWorld;
   beforeAll(async () => {
     world = await swapWorld();
@@ -27,17 +28,17 @@ describe("a swap steered by a control", () => {
   });
   afterAll(() => world?.stop());
 
-  it("holds a step past its bake with gates still checked, and promotes without waiting for a poll", async () => {
-    // slow polls: a promote must wake the sleeping loop rather than wait for the next poll
-    const yard = world.another({ pollIntervalMs: 3_000 });
-    const control = createSwapControl();
+  it("pause holds a step past its bake with gates still checked; promote ends it within a poll", async () => {
+    const POLL = 1_000;
+    const driver = world.another({ pollIntervalMs: POLL });
+    const operator = world.another();
     const gateChecks: number[] = [];
     const events: SwitchyardEvent[] = [];
-    const op = yard.deploy(SERVICE, {
+    let paused: Promise<unknown> | undefined;
+    const op = driver.deploy(SERVICE, {
       release: "r2",
       steps: [50, 100],
       bakeMs: 300,
-      control,
       gates: [
         {
           name: "count",
@@ -49,37 +50,81 @@ describe("a swap steered by a control", () => {
       ],
       onEvent: (e) => {
         events.push(e);
-        // hold the first step as soon as its bake begins
-        if (e.type === "step.shifted" && e.step === 1) control.hold(1);
+        // pause the first step from the other switchyard as soon as it shifts
+        if (e.type === "step.shifted" && e.step === 1) paused = operator.pause(SERVICE).result;
       },
     });
-    const shifted = () => events.find((e) => e.type === "step.shifted" && e.step === 1);
-    await eventually(shifted, { timeoutMs: 30_000, what: "the first step" });
+    await eventually(() => paused, { timeoutMs: 30_000, what: "the first step" });
+    const outcome = await paused;
+    expect(outcome).toMatchObject({ request: "pause", appliedBy: "driver" });
     const heldSince = Date.now();
-    // the hold outlasts the bake many times over, and the loop keeps checking gates
     await new Promise((r) => setTimeout(r, 3_500));
+    // the pause outlasts the bake many times over, and the driver keeps checking gates
     expect(await greenWeight(world, "web-test-v002")).toBe(50);
     expect(events.some((e) => e.type === "step.baked")).toBe(false);
     expect(events).toContainEqual(
-      expect.objectContaining({ type: "waiting", reason: "holding at 50% (gates still checked)" }),
+      expect.objectContaining({
+        type: "waiting",
+        reason: "paused at 50% (gates still checked; promote to go on)",
+      }),
     );
     expect(gateChecks.filter((s) => s === 1).length).toBeGreaterThanOrEqual(2);
     expect(Date.now() - heldSince).toBeGreaterThan(3_000);
+    const held = await readRecord(
+      world.clients,
+      { bucket: "releases", prefix: ".switchyard" },
+      SERVICE,
+    );
+    expect(held?.record.control?.pause).toBeDefined();
 
     const promotedAt = Date.now();
-    control.promote(1);
+    await operator.promote(SERVICE).result;
     await eventually(() => events.find((e) => e.type === "step.baked" && e.step === 1), {
       timeoutMs: 10_000,
       what: "the promoted step",
     });
-    // well under the 3 s poll interval: the promote woke the loop
-    expect(Date.now() - promotedAt).toBeLessThan(2_000);
+    // within one poll of the driving process (plus the S3 round trips)
+    expect(Date.now() - promotedAt).toBeLessThan(POLL + 1_000);
     const result = await op.result;
     expect(result).toMatchObject({ ok: true, live: "web-test-v002" });
-    // the late promote of step 1 did not skip step 2's bake
+    // the promote of step 1 was consumed and did not skip step 2's bake
     const s2 = events.find((e) => e.type === "step.shifted" && e.step === 2)!;
     const done = events.find((e) => e.type === "step.baked" && e.step === 2)!;
     expect(done.at - s2.at).toBeGreaterThanOrEqual(300);
-    yard.close();
+    driver.close();
+    operator.close();
+  });
+
+  it("abort from another process rolls the swap back to blue; the driver exits rolled back", async () => {
+    const driver = world.another({ pollIntervalMs: 200 });
+    const operator = world.another();
+    let aborted: Promise<unknown> | undefined;
+    const op = driver.deploy(SERVICE, {
+      release: "r1",
+      steps: [25, 100],
+      bakeMs: 60_000,
+      onEvent: (e) => {
+        if (e.type === "step.shifted" && e.step === 1) aborted = operator.abort(SERVICE).result;
+      },
+    });
+    const result = await op.result;
+    expect(await aborted).toMatchObject({ request: "abort", appliedBy: "driver" });
+    expect(result).toMatchObject({ ok: false, outcome: "rolled-back", live: "web-test-v002" });
+    expect(result.error?.message).toMatch(/aborted by .*@/);
+    expect(await greenWeight(world, "web-test-v002")).toBe(100);
+    driver.close();
+    operator.close();
+  });
+
+  it("promote, pause and abort with no swap in flight say so (exit 2)", async () => {
+    const operator = world.another();
+    for (const call of [
+      operator.promote(SERVICE),
+      operator.pause(SERVICE),
+      operator.abort(SERVICE),
+    ]) {
+      await expect(call.result).rejects.toMatchObject({ code: "NO_SWAP" });
+    }
+    operator.close();
   });
 });

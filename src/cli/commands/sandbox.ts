@@ -18,7 +18,7 @@ interface SandboxFlags {
 /** Fails fast, with what to do, when no sandbox answers at `endpoint`. */
 export async function checkSandbox(
   endpoint: string,
-): Promise<{ region: string; timeScale: number }> {
+): Promise<{ region: string; timeScale: number; propagationSeconds?: number }> {
   const { InputError } = await import("../../core/errors.js");
   let response: Response;
   try {
@@ -40,7 +40,11 @@ export async function checkSandbox(
       },
     );
   }
-  return (await response.json()) as { region: string; timeScale: number };
+  return (await response.json()) as {
+    region: string;
+    timeScale: number;
+    propagationSeconds?: number;
+  };
 }
 
 /** The loopback URL where a listener serves traffic, from the sandbox's `/_sandbox/listeners`. */
@@ -174,7 +178,7 @@ export function registerSandbox(program: Command, { io, state }: CommandContext)
         ...(globals.profile === undefined ? {} : { profile: globals.profile }),
       });
       try {
-        const result = await bootstrapService({ clients, service });
+        const result = await bootstrapService({ clients, service, timing: health });
         const listenerUrl = await sandboxListenerUrl(endpoint, result.listenerArn);
         const header = [
           `switchyard config for ${service} in the sandbox at ${endpoint}`,

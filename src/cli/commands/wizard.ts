@@ -139,13 +139,13 @@ export function registerWizard(program: Command, { io, state }: CommandContext):
         prompter,
         blue: plan.blue?.name ?? null,
         bakeMs: plan.bakeMs,
-        start: (signal, control) =>
+        // the swap runs the plan the operator confirmed, or is refused if the world changed since
+        start: (signal) =>
           yard.deploy(plan.service, {
             release: plan.release.url,
-            ...(plan.blue && steps.join() !== plan.steps.join() ? { steps } : {}),
+            plan: plan.blue ? { ...plan, steps } : plan,
             gates,
             signal,
-            control,
           }),
       });
     });

@@ -7,8 +7,7 @@
 
 import { SwapError, type SwitchyardError } from "../../core/errors.js";
 import type { SwitchyardEvent } from "../../core/events.js";
-import { createSwapControl } from "../../swap/control.js";
-import type { SwapControl, SwapResult } from "../../swap/loop.js";
+import type { SwapResult } from "../../swap/swap.js";
 import type { Operation, Switchyard } from "../../switchyard.js";
 import {
   type CliIo,
@@ -33,7 +32,7 @@ export interface WatchRun {
   /** blue's name (null on a first deploy) and each step's bake, for the questions */
   blue: string | null;
   bakeMs: number;
-  start(signal: AbortSignal, control: SwapControl): Operation<SwapResult>;
+  start(signal: AbortSignal): Operation<SwapResult>;
 }
 
 /** Events that leave the step question open: they change nothing the operator decides on. */
@@ -53,7 +52,17 @@ export async function watchSwap(run: WatchRun): Promise<void> {
     color: globals.color,
   });
   const controller = new AbortController();
-  const control = createSwapControl();
+  // hold, promote and roll back go through the swap record, like any other process's: another
+  // terminal sees them, and they outlive this one
+  let holding: number | undefined;
+  const steer = (op: Operation<unknown>) => {
+    op.result.catch((error: unknown) => {
+      renderer.notice(
+        `could not steer the swap: ${error instanceof Error ? error.message : String(error)}`,
+        "warn",
+      );
+    });
+  };
   let stopper: Stopper | undefined;
   let interrupts = 0;
   let green = "green";
@@ -66,7 +75,8 @@ export async function watchSwap(run: WatchRun): Promise<void> {
   const rollBack = (who: Stopper) => {
     stopper ??= who;
     open?.close.abort();
-    controller.abort();
+    if (who === "operator") steer(run.yard.abort(service));
+    else controller.abort();
   };
 
   const interrupt = () => {
@@ -94,18 +104,22 @@ export async function watchSwap(run: WatchRun): Promise<void> {
   const answer = (at: StepAt, choice: StepChoice): "again" | "done" => {
     switch (choice) {
       case "promote":
-        control.promote(at.step);
+        holding = undefined;
+        steer(run.yard.promote(service));
         renderer.notice(`promoted ${at.weight}% (step ${at.step}/${at.of}) before its bake ended`);
         return "done";
       case "hold":
-        control.hold(at.step);
+        holding = at.step;
+        steer(run.yard.pause(service));
         renderer.notice(
           `holding at ${at.weight}%: the swap waits for you, gates are still checked`,
           "warn",
         );
         return "again";
       case "resume":
-        control.release(at.step);
+        holding = undefined;
+        // a pause that has already expired: the bake runs out its planned time
+        steer(run.yard.pause(service, { forMs: 1 }));
         renderer.notice(`hold released at ${at.weight}%: the bake runs out its time`);
         return "again";
       case "rollback":
@@ -123,11 +137,11 @@ export async function watchSwap(run: WatchRun): Promise<void> {
     const close = new AbortController();
     const questions = async () => {
       for (;;) {
-        const holding = control.current?.step === at.step && control.current.override === "hold";
+        const held = holding === at.step;
         const choice = await prompter.select(
           {
-            message: stepQuestion(at, green, run.bakeMs, holding),
-            choices: stepChoices(at, run.blue, holding),
+            message: stepQuestion(at, green, run.bakeMs, held),
+            choices: stepChoices(at, run.blue, held),
           },
           { signal: close.signal, clear: true },
         );
@@ -157,7 +171,7 @@ export async function watchSwap(run: WatchRun): Promise<void> {
     if (!controller.signal.aborted) interrupt();
   });
   try {
-    const operation = run.start(controller.signal, control);
+    const operation = run.start(controller.signal);
     for await (const event of operation.events) {
       if (event.type === "swap.started") green = event.green;
       if (open && !QUIET.has(event.type)) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { commandGate, commandGates, gateEnv, runGateCommand } from "../../../src/cli/gates.js";
-import type { GateContext } from "../../../src/swap/loop.js";
+import type { GateContext } from "../../../src/swap/swap.js";
 
 function context(signal = new AbortController().signal): GateContext {
   return {

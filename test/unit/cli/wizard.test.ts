@@ -24,7 +24,7 @@ import { outcomeError } from "../../../src/cli/wizard/watch.js";
 import { SwapError } from "../../../src/core/errors.js";
 import type { SwapPlan } from "../../../src/core/swap-model.js";
 import type { ReleaseInfo } from "../../../src/release/list.js";
-import type { SwapResult } from "../../../src/swap/loop.js";
+import type { SwapResult } from "../../../src/swap/swap.js";
 import { samplePlan } from "../../helpers/plan.js";
 import { memoryIo } from "./helpers.js";
 
@@ -294,6 +294,7 @@ describe("wizard outcomes", () => {
     live: "web-prod-v001",
     standby: null,
     release: "s3://releases/web/prod/r1.tar.gz",
+    attempted: "s3://releases/web/prod/r2.tar.gz",
     durationMs: 1,
     error: new SwapError("GATE_FAILED", "web/prod: gate smoke failed; rolled back"),
   };

@@ -158,6 +158,7 @@ describe("loadConfig", () => {
           bake: 300_000,
           healthyTimeout: 900_000,
           stickiness: 3_600_000,
+          listenerPropagation: 15_000,
           userData: join(dir, "userdata.sh.tmpl"),
           gates: [`${join(dir, "scripts/smoke.sh")} --fast`, "curl -fsS http://example.com/health"],
           retire: { keep: 1, minAge: 86_400_000 },

@@ -5,6 +5,7 @@ import type {
   GroupView,
   Snapshot,
   SwapCursor,
+  SwapPlan,
   TargetHealthCounts,
 } from "../../../src/core/swap-model.js";
 
@@ -74,7 +75,16 @@ const cursor = (c: Partial<SwapCursor> = {}): SwapCursor => ({
   ...c,
 });
 
+/** The world as the swap last left it, unless a test says otherwise (drift). */
+const decide = (s: Snapshot, p: SwapPlan, c: SwapCursor) =>
+  nextAction(s, p, { traffic: s.traffic.targetGroups, ...c });
+
 const actionOf = (d: Decision) => (d.kind === "act" ? d.action : undefined);
+
+const HOLD = { pause: { by: "op@host", at: "2026-12-03T00:00:00Z" } };
+const promoteStep = (step: number) => ({
+  promote: { step, full: false, by: "op@host", at: "2026-12-03T00:00:00Z" },
+});
 
 describe("nextAction while launching green", () => {
   it.each([
@@ -86,9 +96,7 @@ describe("nextAction while launching green", () => {
     ["no target group yet → create it", { greenTargetGroupArn: undefined }, "createTargetGroup"],
     ["no Auto Scaling group yet → create it", { green: undefined }, "createGroup"],
   ])("%s", (_name, change, type) => {
-    expect(actionOf(nextAction(world(change as Partial<Snapshot>), plan(), cursor()))?.type).toBe(
-      type,
-    );
+    expect(actionOf(decide(world(change as Partial<Snapshot>), plan(), cursor()))?.type).toBe(type);
   });
 
   it("adds green's target group to the forward action at weight 0 before launching", () => {
@@ -96,7 +104,7 @@ describe("nextAction while launching green", () => {
       green: undefined,
       traffic: { ...world().traffic, targetGroups: [{ targetGroupArn: BLUE_TG, weight: 100 }] },
     });
-    expect(actionOf(nextAction(s, plan(), cursor()))).toEqual({
+    expect(actionOf(decide(s, plan(), cursor()))).toEqual({
       type: "setTraffic",
       purpose: "reference-green",
       targetGroups: [
@@ -117,7 +125,7 @@ describe("nextAction while launching green", () => {
         forwarding: false,
       },
     });
-    expect(actionOf(nextAction(s, plan({ blue: null }), cursor()))?.type).toBe("createWarmupRule");
+    expect(actionOf(decide(s, plan({ blue: null }), cursor()))?.type).toBe("createWarmupRule");
   });
 
   it("rolls back on a failed launch activity, naming AWS's message", () => {
@@ -127,7 +135,7 @@ describe("nextAction while launching green", () => {
         health: health(0),
       }),
     });
-    expect(actionOf(nextAction(s, plan(), cursor()))).toMatchObject({
+    expect(actionOf(decide(s, plan(), cursor()))).toMatchObject({
       type: "updateCursor",
       cursor: { phase: "rolling-back", failure: { code: "LAUNCH_FAILED" } },
     });
@@ -137,15 +145,15 @@ describe("nextAction while launching green", () => {
     const s = world({
       green: group("web-prod-v002", GREEN_TG, { health: health(1, { initial: 1, total: 2 }) }),
     });
-    expect(nextAction(s, plan(), cursor()).kind).toBe("wait");
+    expect(decide(s, plan(), cursor()).kind).toBe("wait");
     const late = cursor({ launchStartedAt: NOW - 600_001 });
-    expect(actionOf(nextAction(s, plan(), late))).toMatchObject({
+    expect(actionOf(decide(s, plan(), late))).toMatchObject({
       cursor: { phase: "rolling-back", failure: { code: "GREEN_UNHEALTHY" } },
     });
   });
 
   it("moves to shifting once every instance is in service and healthy", () => {
-    expect(actionOf(nextAction(world(), plan(), cursor()))).toMatchObject({
+    expect(actionOf(decide(world(), plan(), cursor()))).toMatchObject({
       type: "updateCursor",
       cursor: { phase: "shifting", stepIndex: 0 },
     });
@@ -162,7 +170,7 @@ describe("nextAction while shifting", () => {
         asg: { ...group("b", BLUE_TG).asg!, min: 1, desired: 3 },
       }),
     });
-    expect(actionOf(nextAction(s, plan(), shifting({ blueOriginalMin: undefined })))).toEqual({
+    expect(actionOf(decide(s, plan(), shifting({ blueOriginalMin: undefined })))).toEqual({
       type: "pinBlue",
       originalMin: 1,
       min: 3,
@@ -180,7 +188,7 @@ describe("nextAction while shifting", () => {
         ],
       },
     });
-    expect(actionOf(nextAction(s, plan(), shifting()))).toEqual({
+    expect(actionOf(decide(s, plan(), shifting()))).toEqual({
       type: "setTraffic",
       purpose: "shift",
       targetGroups: [
@@ -205,17 +213,17 @@ describe("nextAction while shifting", () => {
     });
 
   it("starts the bake once the listener shows the weights", () => {
-    expect(actionOf(nextAction(at5(), plan(), shifting()))).toMatchObject({
+    expect(actionOf(decide(at5(), plan(), shifting()))).toMatchObject({
       type: "updateCursor",
       cursor: { bakeStartedAt: NOW },
     });
   });
 
   it("waits out the bake, then moves to the next step", () => {
-    const baking = nextAction(at5(), plan(), shifting({ bakeStartedAt: NOW - 10_000 }));
+    const baking = decide(at5(), plan(), shifting({ bakeStartedAt: NOW - 10_000 }));
     expect(baking).toEqual({ kind: "wait", reason: "baking at 5%", until: NOW + 50_000 });
     expect(
-      actionOf(nextAction(at5(), plan(), shifting({ bakeStartedAt: NOW - 60_000 }))),
+      actionOf(decide(at5(), plan(), shifting({ bakeStartedAt: NOW - 60_000 }))),
     ).toMatchObject({
       cursor: { stepIndex: 1, bakeStartedAt: undefined },
     });
@@ -223,7 +231,7 @@ describe("nextAction while shifting", () => {
 
   it("rolls back when a gate fails during a bake", () => {
     const s = { ...at5(), gates: [{ name: "smoke", ok: false, message: "exit 1" }] };
-    expect(actionOf(nextAction(s, plan(), shifting({ bakeStartedAt: NOW - 1 })))).toMatchObject({
+    expect(actionOf(decide(s, plan(), shifting({ bakeStartedAt: NOW - 1 })))).toMatchObject({
       cursor: {
         phase: "rolling-back",
         failure: { code: "GATE_FAILED", message: "gate smoke failed: exit 1" },
@@ -232,48 +240,51 @@ describe("nextAction while shifting", () => {
   });
 
   it("holds the step past its bake while the operator holds it, without a deadline", () => {
-    const held = { ...at5(), bake: "hold" as const };
+    const held = { ...at5(), control: HOLD };
     for (const bakeStartedAt of [NOW - 10_000, NOW - 60_000, NOW - 3_600_000]) {
-      expect(nextAction(held, plan(), shifting({ bakeStartedAt }))).toEqual({
+      expect(decide(held, plan(), shifting({ bakeStartedAt }))).toEqual({
         kind: "wait",
-        reason: "holding at 5% (gates still checked)",
+        reason: "paused at 5% (gates still checked; promote to go on)",
       });
     }
   });
 
   it("still rolls back on a failing gate or an unhealthy green while held", () => {
-    const gate = { ...at5(), bake: "hold" as const, gates: [{ name: "smoke", ok: false }] };
-    expect(actionOf(nextAction(gate, plan(), shifting({ bakeStartedAt: NOW - 1 })))).toMatchObject({
+    const gate = { ...at5(), control: HOLD, gates: [{ name: "smoke", ok: false }] };
+    expect(actionOf(decide(gate, plan(), shifting({ bakeStartedAt: NOW - 1 })))).toMatchObject({
       cursor: { phase: "rolling-back", failure: { code: "GATE_FAILED" } },
     });
     const sick = {
       ...at5(),
-      bake: "hold" as const,
+      control: HOLD,
       green: group("g", GREEN_TG, {
         health: health(1, { unhealthy: 1, unhealthyTargets: [{ id: "i-2", reason: "500" }] }),
       }),
     };
-    expect(actionOf(nextAction(sick, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject({
+    expect(actionOf(decide(sick, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject({
       cursor: { failure: { code: "GREEN_UNHEALTHY" } },
     });
   });
 
   it("ends the bake at once when the operator promotes the step", () => {
-    const promoted = { ...at5(), bake: "promote" as const };
-    expect(actionOf(nextAction(promoted, plan(), shifting({ bakeStartedAt: NOW })))).toEqual({
+    const promoted = { ...at5(), control: promoteStep(1) };
+    expect(actionOf(decide(promoted, plan(), shifting({ bakeStartedAt: NOW })))).toEqual({
       type: "updateCursor",
       cursor: { stepIndex: 1, bakeStartedAt: undefined },
-      reason: "step 5% promoted",
+      reason: "step 5% promoted by op@host",
+      consume: ["promote", "pause"],
     });
   });
 
   it("a promote does not skip the shift or the start of the bake", () => {
-    const before = { ...world(), bake: "promote" as const };
-    expect(actionOf(nextAction(before, plan(), shifting()))).toMatchObject({
+    const before = { ...world(), control: promoteStep(1) };
+    expect(actionOf(decide(before, plan(), shifting()))).toMatchObject({
       type: "setTraffic",
       purpose: "shift",
     });
-    expect(actionOf(nextAction({ ...at5(), bake: "promote" }, plan(), shifting()))).toMatchObject({
+    expect(
+      actionOf(decide({ ...at5(), control: promoteStep(1) }, plan(), shifting())),
+    ).toMatchObject({
       type: "updateCursor",
       cursor: { bakeStartedAt: NOW },
     });
@@ -281,7 +292,7 @@ describe("nextAction while shifting", () => {
 
   it("a promoted last step goes on to finalize", () => {
     const at100 = world({
-      bake: "promote",
+      control: promoteStep(3),
       traffic: {
         targetGroups: [
           { targetGroupArn: BLUE_TG, weight: 0 },
@@ -292,8 +303,8 @@ describe("nextAction while shifting", () => {
       },
     });
     expect(
-      actionOf(nextAction(at100, plan(), shifting({ stepIndex: 2, bakeStartedAt: NOW }))),
-    ).toMatchObject({ cursor: { phase: "finalizing" }, reason: "step 100% promoted" });
+      actionOf(decide(at100, plan(), shifting({ stepIndex: 2, bakeStartedAt: NOW }))),
+    ).toMatchObject({ cursor: { phase: "finalizing" }, reason: "step 100% promoted by op@host" });
   });
 
   it("rolls back when a green target turns unhealthy or an instance is replaced", () => {
@@ -303,7 +314,7 @@ describe("nextAction while shifting", () => {
         health: health(1, { unhealthy: 1, unhealthyTargets: [{ id: "i-2", reason: "500" }] }),
       }),
     };
-    expect(actionOf(nextAction(sick, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject({
+    expect(actionOf(decide(sick, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject({
       cursor: { failure: { code: "GREEN_UNHEALTHY" } },
     });
     const replacing = {
@@ -318,11 +329,9 @@ describe("nextAction while shifting", () => {
         },
       }),
     };
-    expect(actionOf(nextAction(replacing, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject(
-      {
-        cursor: { failure: { code: "GREEN_UNHEALTHY" } },
-      },
-    );
+    expect(actionOf(decide(replacing, plan(), shifting({ bakeStartedAt: NOW })))).toMatchObject({
+      cursor: { failure: { code: "GREEN_UNHEALTHY" } },
+    });
   });
 
   it("finalizes after the last step has baked", () => {
@@ -337,7 +346,7 @@ describe("nextAction while shifting", () => {
       },
     });
     expect(
-      actionOf(nextAction(at100, plan(), shifting({ stepIndex: 2, bakeStartedAt: NOW - 60_000 }))),
+      actionOf(decide(at100, plan(), shifting({ stepIndex: 2, bakeStartedAt: NOW - 60_000 }))),
     ).toMatchObject({
       cursor: { phase: "finalizing" },
     });
@@ -370,7 +379,7 @@ describe("nextAction while finalizing", () => {
   it("leaves only live and the newest standby in the action", () => {
     const s = done();
     s.traffic.targetGroups.push({ targetGroupArn: OLD_TG, weight: 0 });
-    expect(actionOf(nextAction(s, plan(), fin))).toMatchObject({
+    expect(actionOf(decide(s, plan(), fin))).toMatchObject({
       type: "setTraffic",
       purpose: "finalize",
       targetGroups: [
@@ -383,18 +392,18 @@ describe("nextAction while finalizing", () => {
   it("restores blue's min, suspends its alarms and schedules, tags roles, then is done", () => {
     const pinned = done();
     pinned.blue!.asg!.min = 2;
-    expect(actionOf(nextAction(pinned, plan(), fin))).toEqual({ type: "releaseBluePin", min: 1 });
+    expect(actionOf(decide(pinned, plan(), fin))).toEqual({ type: "releaseBluePin", min: 1 });
     const unsuspended = done();
     unsuspended.blue!.asg!.suspended = [];
-    expect(actionOf(nextAction(unsuspended, plan(), fin))?.type).toBe("suspendStandby");
+    expect(actionOf(decide(unsuspended, plan(), fin))?.type).toBe("suspendStandby");
     const untagged = done();
     untagged.green!.role = "green";
-    expect(actionOf(nextAction(untagged, plan(), fin))).toEqual({
+    expect(actionOf(decide(untagged, plan(), fin))).toEqual({
       type: "tagRole",
       group: "web-prod-v002",
       role: "live",
     });
-    expect(nextAction(done(), plan(), fin)).toEqual({ kind: "done", outcome: "completed" });
+    expect(decide(done(), plan(), fin)).toEqual({ kind: "done", outcome: "completed" });
   });
 });
 
@@ -419,7 +428,7 @@ describe("nextAction while rolling back", () => {
     });
 
   it("moves all traffic to blue in one listener change, green out, stickiness off", () => {
-    expect(actionOf(nextAction(at25(), plan(), rb))).toEqual({
+    expect(actionOf(decide(at25(), plan(), rb))).toEqual({
       type: "setTraffic",
       purpose: "rollback",
       targetGroups: [
@@ -442,17 +451,17 @@ describe("nextAction while rolling back", () => {
       },
     });
     back.blue!.asg!.min = 2;
-    expect(actionOf(nextAction(back, plan(), rb))).toEqual({ type: "releaseBluePin", min: 1 });
+    expect(actionOf(decide(back, plan(), rb))).toEqual({ type: "releaseBluePin", min: 1 });
     back.blue!.asg!.min = 1;
-    expect(actionOf(nextAction(back, plan(), rb))?.type).toBe("deleteGreenGroup");
+    expect(actionOf(decide(back, plan(), rb))?.type).toBe("deleteGreenGroup");
     back.green!.asg!.deleting = true;
-    expect(nextAction(back, plan(), rb).kind).toBe("wait");
+    expect(decide(back, plan(), rb).kind).toBe("wait");
     back.green = undefined;
-    expect(actionOf(nextAction(back, plan(), rb))?.type).toBe("deleteGreenTargetGroup");
+    expect(actionOf(decide(back, plan(), rb))?.type).toBe("deleteGreenTargetGroup");
     back.greenTargetGroupArn = undefined;
-    expect(actionOf(nextAction(back, plan(), rb))?.type).toBe("deleteGreenLaunchTemplate");
+    expect(actionOf(decide(back, plan(), rb))?.type).toBe("deleteGreenLaunchTemplate");
     back.greenLaunchTemplateId = undefined;
-    expect(nextAction(back, plan(), rb)).toEqual({ kind: "done", outcome: "rolled-back" });
+    expect(decide(back, plan(), rb)).toEqual({ kind: "done", outcome: "rolled-back" });
   });
 
   it("after finalize had begun, resumes blue's alarms and schedules and tags it live again", () => {
@@ -469,12 +478,12 @@ describe("nextAction while rolling back", () => {
     back.blue!.asg!.min = 1;
     back.blue!.asg!.suspended = ["AlarmNotification", "ScheduledActions"];
     back.blue!.role = "standby";
-    expect(actionOf(nextAction(back, plan(), rb))).toEqual({
+    expect(actionOf(decide(back, plan(), rb))).toEqual({
       type: "resumeBlue",
       processes: ["AlarmNotification", "ScheduledActions"],
     });
     back.blue!.asg!.suspended = [];
-    expect(actionOf(nextAction(back, plan(), rb))).toEqual({
+    expect(actionOf(decide(back, plan(), rb))).toEqual({
       type: "tagRole",
       group: "web-prod-v001",
       role: "live",
@@ -492,7 +501,7 @@ describe("nextAction while rolling back", () => {
         forwarding: true,
       },
     });
-    expect(actionOf(nextAction(pruned, plan(), rb))).toMatchObject({
+    expect(actionOf(decide(pruned, plan(), rb))).toMatchObject({
       targetGroups: [
         { targetGroupArn: BLUE_TG, weight: 100 },
         { targetGroupArn: OLD_TG, weight: 0 },
@@ -512,7 +521,7 @@ describe("nextAction while rolling back", () => {
       },
     });
     back.blue!.asg!.min = 1;
-    expect(actionOf(nextAction(back, plan({ keepFailed: true }), rb))).toEqual({
+    expect(actionOf(decide(back, plan({ keepFailed: true }), rb))).toEqual({
       type: "tagRole",
       group: "web-prod-v002",
       role: "failed",

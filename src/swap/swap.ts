@@ -1,0 +1,286 @@
+/**
+ * A deploy's reconciler: observe (observe.ts), nextAction (core/decide.ts) and act (act.ts)
+ * plugged into the loop, and the result when it ends. Used by deploy, resume and any process
+ * that takes over a swap whose driver is gone.
+ */
+import type { Clients } from "../aws/index.js";
+import type { ServiceConfig } from "../core/config.js";
+import { type Action, effectiveSteps, nextAction } from "../core/decide.js";
+import { SwapError, type SwitchyardError } from "../core/errors.js";
+import type { EventSink } from "../core/events.js";
+import type { GateResult, Snapshot, SwapPlan } from "../core/swap-model.js";
+import { act, describeAction } from "./act.js";
+import { reconcile } from "./loop.js";
+import { observe } from "./observe.js";
+import type { StateLocation, SwapLock } from "./record.js";
+import { trafficTarget } from "./traffic.js";
+
+/** What a gate is told about the step it checks. */
+export interface GateContext {
+  service: string;
+  /** green's server group */
+  group: string;
+  release: string;
+  /** percent of traffic on green */
+  weight: number;
+  step: number;
+  /** aborted when the swap is cancelled or stopped: a gate should stop at once */
+  signal: AbortSignal;
+}
+
+/** A user check run at every poll of every bake; false (or `{ ok: false }`) rolls back. */
+export interface Gate {
+  name: string;
+  check(ctx: GateContext): Promise<boolean | { ok: boolean; message?: string }>;
+}
+
+export interface SwapResult {
+  ok: boolean;
+  service: string;
+  outcome: "completed" | "rolled-back";
+  live: string | null;
+  standby: string | null;
+  /** the release live now */
+  release: string;
+  /** the release the swap tried to ship */
+  attempted: string;
+  durationMs: number;
+  error?: SwitchyardError;
+}
+
+export interface SwapDeps {
+  clients: Clients;
+  state: StateLocation;
+  emit: EventSink;
+  pollIntervalMs: number;
+  heartbeatMs: number;
+  signal?: AbortSignal;
+}
+
+/** Announces a swap whose lock is held (new, resumed or taken over) and drives it to its end. */
+export async function runLocked(
+  deps: SwapDeps,
+  service: ServiceConfig,
+  lock: SwapLock,
+  options: { gates?: Gate[]; resumed: boolean },
+): Promise<SwapResult> {
+  const plan = lock.record.plan;
+  if (!plan) throw new SwapError("SWAP_INCOMPLETE", `${service.name}: the swap record has no plan`);
+  const { clients, emit } = deps;
+  const gates = options.gates ?? [];
+  const started = Date.parse(lock.record.startedAt);
+  const traffic = trafficTarget(service);
+  const known: { greenTargetGroupArn?: string; greenLaunchTemplateId?: string } = {};
+  const ev = () => ({ service: plan.service, at: Date.now() });
+  emit({
+    ...ev(),
+    type: "swap.started",
+    swapId: plan.swapId,
+    release: plan.release.url,
+    green: plan.green.name,
+    blue: plan.blue?.name ?? null,
+    steps: effectiveSteps(plan),
+    resumed: options.resumed,
+  });
+
+  const runGates = async (signal: AbortSignal): Promise<GateResult[]> => {
+    const c = lock.record.cursor;
+    const steps = effectiveSteps(plan);
+    const weight = steps[Math.min(c.stepIndex, steps.length - 1)] ?? 0;
+    const results: GateResult[] = [];
+    for (const gate of gates) {
+      let result: GateResult;
+      try {
+        const r = await gate.check({
+          service: plan.service,
+          group: plan.green.name,
+          release: plan.release.url,
+          weight,
+          step: c.stepIndex + 1,
+          signal,
+        });
+        result = typeof r === "boolean" ? { name: gate.name, ok: r } : { name: gate.name, ...r };
+      } catch (error) {
+        result = {
+          name: gate.name,
+          ok: false,
+          message: error instanceof Error ? error.message : String(error),
+        };
+      }
+      results.push(result);
+      if (!result.ok) {
+        // a gate stopped because the swap was cancelled did not fail: the cancel decides
+        if (!signal.aborted)
+          emit({ ...ev(), type: "gate.failed", gate: gate.name, message: result.message ?? "" });
+        break;
+      }
+    }
+    return results;
+  };
+
+  try {
+    const ended = await reconcile<Snapshot, Action>(
+      {
+        observe: async (pass) => {
+          const observed = await observe({
+            clients,
+            traffic,
+            plan,
+            cursor: lock.record.cursor,
+            known,
+            runGates: () => runGates(pass.signal),
+          });
+          // gates cut short by a cancel are not a failing gate
+          const gatesOk = pass.signal.aborted ? [] : observed.gates;
+          return { ...observed, gates: gatesOk, control: pass.control, failures: pass.failures };
+        },
+        decide: (s, cursor) => nextAction(s, plan, cursor),
+        act: (action) =>
+          act({ clients, traffic, plan, lock, known, pollIntervalMs: deps.pollIntervalMs }, action),
+        describe: (action) =>
+          action.type === "updateCursor" ? undefined : describeAction(action, plan),
+        announce: (action, before, s) => announce(action, before, plan, lock, s, emit, started),
+      },
+      {
+        lock,
+        emit,
+        pollIntervalMs: deps.pollIntervalMs,
+        heartbeatMs: deps.heartbeatMs,
+        signal: deps.signal,
+      },
+    );
+    // a deploy's decider never stops half-way: it completes or rolls back
+    const outcome = ended.outcome === "completed" ? "completed" : "rolled-back";
+    await lock.close(
+      outcome,
+      outcome === "completed"
+        ? {
+            swapId: plan.swapId,
+            kind: "deploy",
+            endedAt: new Date().toISOString(),
+            before: plan.blue
+              ? {
+                  name: plan.blue.name,
+                  targetGroupArn: plan.blue.targetGroupArn,
+                  release: plan.blue.release,
+                }
+              : null,
+            after: {
+              name: plan.green.name,
+              targetGroupArn: known.greenTargetGroupArn ?? "",
+              release: plan.release.url,
+            },
+          }
+        : undefined,
+    );
+    emit({ ...ev(), type: "lock.released", swapId: plan.swapId });
+    return finish(plan, outcome, started, emit, lock.record.cursor.failure);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Events that mark progress, derived from the action just made. */
+function announce(
+  action: Action,
+  before: { stepIndex: number; phase: string },
+  plan: SwapPlan,
+  lock: SwapLock,
+  s: Snapshot,
+  emit: EventSink,
+  started: number,
+) {
+  const ev = { service: plan.service, at: Date.now() };
+  const steps = effectiveSteps(plan);
+  if (action.type === "setTraffic" && action.purpose === "shift") {
+    const index = lock.record.cursor.stepIndex;
+    emit({
+      ...ev,
+      type: "step.shifted",
+      step: index + 1,
+      of: steps.length,
+      weight: steps[index] ?? 100,
+      weights: action.targetGroups,
+    });
+    return;
+  }
+  if (action.type !== "updateCursor") return;
+  const c = action.cursor;
+  if (c.phase === "shifting" && c.stepIndex === 0) {
+    emit({
+      ...ev,
+      type: "green.healthy",
+      group: plan.green.name,
+      healthy: plan.capacity.desired,
+      elapsedMs: s.now - started,
+    });
+  } else if (c.phase === "rolling-back" && c.failure) {
+    emit({ ...ev, type: "rollback.started", code: c.failure.code, reason: c.failure.message });
+  } else if (
+    before.phase === "shifting" &&
+    (c.phase === "finalizing" || (c.stepIndex !== undefined && c.stepIndex > before.stepIndex))
+  ) {
+    const index = Math.max(0, before.stepIndex);
+    emit({ ...ev, type: "step.baked", step: index + 1, weight: steps[index] ?? 100 });
+  }
+}
+
+function finish(
+  plan: SwapPlan,
+  outcome: "completed" | "rolled-back",
+  started: number,
+  emit: EventSink,
+  failure?: { code: string; message: string },
+): SwapResult {
+  const durationMs = Date.now() - started;
+  const at = Date.now();
+  if (outcome === "completed") {
+    emit({
+      service: plan.service,
+      at,
+      type: "swap.completed",
+      live: plan.green.name,
+      standby: plan.blue?.name ?? null,
+      durationMs,
+    });
+    return {
+      ok: true,
+      service: plan.service,
+      outcome,
+      live: plan.green.name,
+      standby: plan.blue?.name ?? null,
+      release: plan.release.url,
+      attempted: plan.release.url,
+      durationMs,
+    };
+  }
+  const code = failure?.code ?? "ROLLED_BACK";
+  const reason = failure?.message ?? "the swap was rolled back";
+  emit({
+    service: plan.service,
+    at,
+    type: "swap.rolled-back",
+    live: plan.blue?.name ?? null,
+    code,
+    reason,
+  });
+  // a cancelled or aborted swap, or one that AWS errors stopped, is ROLLED_BACK: blue is live, exit 4
+  const known = ["GATE_FAILED", "GREEN_UNHEALTHY", "LAUNCH_FAILED"] as const;
+  const swapCode = (known as readonly string[]).includes(code)
+    ? (code as (typeof known)[number])
+    : "ROLLED_BACK";
+  return {
+    ok: false,
+    service: plan.service,
+    outcome,
+    live: plan.blue?.name ?? null,
+    standby: null,
+    release: plan.blue?.release ?? plan.release.url,
+    attempted: plan.release.url,
+    durationMs,
+    error: new SwapError(
+      swapCode,
+      `${plan.service}: ${reason}; rolled back${plan.blue ? `, ${plan.blue.name} is live` : ""}`,
+    ),
+  };
+}
