@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { type CallOptions, call, errorName, httpStatus } from "./call.js";
+import { type CallOptions, call, errorName, httpStatus, throughCall } from "./call.js";
 import type { Clients } from "./clients.js";
 
 export class PreconditionFailed extends Error {
@@ -215,7 +215,8 @@ export async function uploadFile(
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const upload = new Upload({
-        client: clients.s3,
+        // each part, the create and the complete go through `call`, the one retry layer
+        client: throughCall(clients.s3, options),
         params: { ...common, Body: createReadStream(spec.file), ContentLength: spec.size },
         partSize,
         queueSize: 4,
