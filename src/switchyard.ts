@@ -155,7 +155,6 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
       endpoint: options.endpoint,
       profile: options.profile,
       credentials: options.credentials,
-      maxAttempts: options.maxAttempts,
     });
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const heartbeatMs = options.heartbeatMs ?? 15_000;

@@ -11,12 +11,13 @@ import {
   PutScalingPolicyCommand,
   type PutScalingPolicyCommandInput,
   PutScheduledUpdateGroupActionCommand,
+  paginateDescribeAutoScalingGroups,
   ResumeProcessesCommand,
   SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import type { Capacity } from "../core/swap-model.js";
-import { type CallOptions, call, errorName } from "./call.js";
+import { type CallOptions, call, errorName, throughCall } from "./call.js";
 import type { Clients } from "./clients.js";
 
 export interface ManagedGroup {
@@ -56,22 +57,11 @@ export async function findGroupsByTags(
   options: CallOptions = {},
 ): Promise<ManagedGroup[]> {
   const groups: ManagedGroup[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(
-      () =>
-        clients.autoscaling.send(
-          new DescribeAutoScalingGroupsCommand({
-            Filters: Object.entries(tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })),
-            MaxRecords: 100,
-            NextToken: token,
-          }),
-        ),
-      options,
-    );
-    groups.push(...(out.AutoScalingGroups ?? []).map(toManaged));
-    token = out.NextToken;
-  } while (token);
+  const pages = paginateDescribeAutoScalingGroups(
+    { client: throughCall(clients.autoscaling, options), pageSize: 100 },
+    { Filters: Object.entries(tags).map(([k, v]) => ({ Name: `tag:${k}`, Values: [v] })) },
+  );
+  for await (const page of pages) groups.push(...(page.AutoScalingGroups ?? []).map(toManaged));
   return groups;
 }
 

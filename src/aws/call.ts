@@ -1,7 +1,9 @@
 /**
- * The one way switchyard calls AWS: the SDK's own modest retry, then p-retry on top for
- * throttling and transient failures (exponential, jittered, bounded, abortable), and errors
- * that name the operation. Not-found errors are the caller's to interpret (`errorName`).
+ * The one way switchyard calls AWS, and its only retry layer: the SDK clients send each request
+ * once (`maxAttempts: 1`, see clients.ts) and `call` retries throttling and transient failures
+ * with p-retry (exponential, jittered, bounded, abortable). Worst case per call: 1 + `retries`
+ * requests (7 by default) and about 11 s of backoff; docs/errors.md ("Retries") has the numbers.
+ * Not-found errors are the caller's to interpret (`errorName`).
  */
 import pRetry, { AbortError } from "p-retry";
 import { AwsError, isSwitchyardError } from "../core/errors.js";
@@ -30,11 +32,23 @@ const TRANSIENT = new Set([
   "ETIMEDOUT",
 ]);
 
+/** Retries after the first request when `CallOptions.retries` is not given. */
+export const DEFAULT_RETRIES = 6;
+
+/**
+ * The backoff before retry n (1-based): `minTimeoutMs × factor^(n-1)`, times a random factor
+ * in [1, 2), capped at `maxTimeoutMs`. So 100–200 ms, 200–400 ms, … and at most 5 s.
+ */
+export const RETRY_BACKOFF = { minTimeoutMs: 100, factor: 2, maxTimeoutMs: 5_000 } as const;
+
 export interface CallOptions {
   signal?: AbortSignal;
   /** error names that are also worth retrying here (eventual consistency right after a create) */
   retryOn?: string[];
-  /** retries after the SDK's own attempts (default 6) */
+  /**
+   * Retries after the first request (default 6): at most `retries + 1` requests are sent.
+   * 0 sends the request exactly once, for a write whose outcome must be read back instead.
+   */
   retries?: number;
 }
 
@@ -102,7 +116,8 @@ export async function call<T>(fn: () => Promise<T>, options: CallOptions = {}): 
 }
 
 function retrying<T>(fn: () => Promise<T>, options: CallOptions): Promise<T> {
-  const { signal, retryOn = [], retries = 6 } = options;
+  const { signal, retryOn = [], retries = DEFAULT_RETRIES } = options;
+  const { minTimeoutMs, factor, maxTimeoutMs } = RETRY_BACKOFF;
   return pRetry(
     async () => {
       try {
@@ -114,6 +129,42 @@ function retrying<T>(fn: () => Promise<T>, options: CallOptions): Promise<T> {
         throw error;
       }
     },
-    { retries, factor: 2, minTimeout: 100, maxTimeout: 5_000, randomize: true, signal },
+    {
+      retries,
+      factor,
+      minTimeout: minTimeoutMs,
+      maxTimeout: maxTimeoutMs,
+      randomize: true,
+      signal,
+    },
   );
+}
+
+interface Sender {
+  send(...args: never[]): Promise<unknown>;
+}
+
+/**
+ * `client` with every request it sends going through `call` (with `options`), for code that
+ * sends requests on its own: the SDK's paginators and lib-storage's `Upload`. Everything but
+ * `send` is the client's own (its prototype is the client). The paginators accept only an
+ * instance of their client class (`instanceof`) and use nothing but `send`; for a client that is
+ * not one (the lazily loaded EC2 client), pass `as`, that class: the result is then an object of
+ * the class whose only own member is `send`.
+ */
+export function throughCall<C extends Sender>(client: C, options?: CallOptions): C;
+export function throughCall<C>(
+  client: Sender,
+  options: CallOptions,
+  as: { readonly prototype: C },
+): C;
+export function throughCall(
+  client: Sender,
+  options: CallOptions = {},
+  as?: { readonly prototype: unknown },
+): unknown {
+  const send = (...args: never[]) => call(() => client.send(...args), options);
+  return Object.create(as ? (as.prototype as object) : client, {
+    send: { value: send, enumerable: false, writable: false, configurable: true },
+  });
 }

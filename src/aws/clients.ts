@@ -2,7 +2,10 @@
  * AWS SDK v3 clients, built once per region/endpoint/profile and shared by every adapter.
  * Credentials come from the SDK's default chain (or `profile`); `endpoint` (or the SDK's own
  * AWS_ENDPOINT_URL) points every client at another endpoint such as the sandbox.
- * A middleware counts calls by operation, for the API-call budget benchmarks and `--verbose`.
+ * Each client sends a request once (`maxAttempts: 1`): `call` (call.ts) is the only retry layer,
+ * so its worst case is the whole worst case, and a conditional write is never resent behind its
+ * caller's back. A middleware counts requests by operation, for the API-call budget benchmarks
+ * and `--verbose`.
  */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
@@ -15,8 +18,6 @@ export interface ClientOptions {
   endpoint?: string;
   profile?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  /** SDK-level attempts per call (default 3); switchyard adds its own jittered retries on top */
-  maxAttempts?: number;
 }
 
 export interface Clients {
@@ -26,7 +27,7 @@ export interface Clients {
   readonly ec2: Pick<EC2Client, "send" | "destroy">;
   readonly s3: S3Client;
   readonly region: string;
-  /** calls made so far, by `Service:Operation` (attempts included) */
+  /** requests sent so far, by `Service:Operation` (each retry by `call` counts as one more) */
   readonly calls: Map<string, number>;
   destroy(): void;
 }
@@ -79,7 +80,8 @@ export function createClients(options: ClientOptions = {}): Clients {
       : sandboxed && !process.env.AWS_ACCESS_KEY_ID && !options.profile
         ? { credentials: { accessKeyId: "sandbox", secretAccessKey: "sandbox" } }
         : {}),
-    maxAttempts: options.maxAttempts ?? 3,
+    // the SDK sends each request once; `call` decides about retries
+    maxAttempts: 1,
   };
   const calls = new Map<string, number>();
   const autoscaling = new AutoScalingClient(config);

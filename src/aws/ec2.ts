@@ -1,7 +1,7 @@
 /** EC2 operations switchyard uses: images, subnets, security groups and launch templates. */
 // The EC2 client is the largest SDK package (about 0.3 s to load): it is imported on first use,
 // so commands that make no EC2 call (rollback, status, retire's reads) start without it.
-import { type CallOptions, call, errorName } from "./call.js";
+import { type CallOptions, call, errorName, throughCall } from "./call.js";
 import type { Clients } from "./clients.js";
 
 /** Resolves an AMI id, or an image name (newest match), to an available image id. */
@@ -176,22 +176,15 @@ export async function listLaunchTemplates(
   namePattern: string,
   options: CallOptions = {},
 ): Promise<Array<{ id: string; name: string; tags: Record<string, string> }>> {
-  const { DescribeLaunchTemplatesCommand } = await import("@aws-sdk/client-ec2");
+  const { EC2Client, paginateDescribeLaunchTemplates } = await import("@aws-sdk/client-ec2");
   const templates: Array<{ id: string; name: string; tags: Record<string, string> }> = [];
-  let token: string | undefined;
-  do {
-    const out = await call(
-      () =>
-        clients.ec2.send(
-          new DescribeLaunchTemplatesCommand({
-            Filters: [{ Name: "launch-template-name", Values: [namePattern] }],
-            MaxResults: 200,
-            NextToken: token,
-          }),
-        ),
-      options,
-    );
-    for (const t of out.LaunchTemplates ?? []) {
+  const pages = paginateDescribeLaunchTemplates(
+    // clients.ec2 is loaded lazily, so not an EC2Client: the paginator gets one whose send is it
+    { client: throughCall(clients.ec2, options, EC2Client), pageSize: 200 },
+    { Filters: [{ Name: "launch-template-name", Values: [namePattern] }] },
+  );
+  for await (const page of pages) {
+    for (const t of page.LaunchTemplates ?? []) {
       if (!t.LaunchTemplateId || !t.LaunchTemplateName) continue;
       templates.push({
         id: t.LaunchTemplateId,
@@ -199,7 +192,6 @@ export async function listLaunchTemplates(
         tags: Object.fromEntries((t.Tags ?? []).map((x) => [x.Key ?? "", x.Value ?? ""])),
       });
     }
-    token = out.NextToken;
-  } while (token);
+  }
   return templates;
 }

@@ -13,12 +13,14 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
   ModifyTargetGroupAttributesCommand,
+  paginateDescribeRules,
+  paginateDescribeTargetGroups,
   type Rule,
   type Tag,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { TargetGroupConfig } from "../core/config-schema.js";
 import type { TargetHealthCounts, Weighted } from "../core/swap-model.js";
-import { type CallOptions, call, errorName } from "./call.js";
+import { type CallOptions, call, errorName, throughCall } from "./call.js";
 import type { Clients } from "./clients.js";
 
 /** A listener or rule action, as ELBv2 describes and takes it. */
@@ -309,16 +311,11 @@ export async function listRules(
   options: CallOptions = {},
 ): Promise<Rule[]> {
   const rules: Rule[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await call(
-      () =>
-        clients.elbv2.send(new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker })),
-      options,
-    );
-    rules.push(...(out.Rules ?? []));
-    marker = out.NextMarker;
-  } while (marker);
+  const pages = paginateDescribeRules(
+    { client: throughCall(clients.elbv2, options) },
+    { ListenerArn: listenerArn },
+  );
+  for await (const page of pages) rules.push(...(page.Rules ?? []));
   return rules;
 }
 
@@ -364,19 +361,17 @@ export async function listTargetGroups(
   options: CallOptions = {},
 ): Promise<Array<{ arn: string; name: string }>> {
   const groups: Array<{ arn: string; name: string }> = [];
-  let marker: string | undefined;
-  do {
-    const out = await call(
-      () => clients.elbv2.send(new DescribeTargetGroupsCommand({ PageSize: 400, Marker: marker })),
-      options,
-    );
-    for (const g of out.TargetGroups ?? []) {
+  const pages = paginateDescribeTargetGroups(
+    { client: throughCall(clients.elbv2, options) },
+    { PageSize: 400 },
+  );
+  for await (const page of pages) {
+    for (const g of page.TargetGroups ?? []) {
       if (g.TargetGroupArn && g.TargetGroupName) {
         groups.push({ arn: g.TargetGroupArn, name: g.TargetGroupName });
       }
     }
-    marker = out.NextMarker;
-  } while (marker);
+  }
   return groups;
 }
 

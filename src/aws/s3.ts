@@ -8,11 +8,11 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
+  paginateListObjectsV2,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { type CallOptions, call, errorName, httpStatus } from "./call.js";
+import { type CallOptions, call, errorName, httpStatus, throughCall } from "./call.js";
 import type { Clients } from "./clients.js";
 
 export class PreconditionFailed extends Error {
@@ -140,20 +140,15 @@ export async function listObjects(
   options: CallOptions = {},
 ): Promise<Array<{ key: string; size: number; lastModified?: Date }>> {
   const objects: Array<{ key: string; size: number; lastModified?: Date }> = [];
-  let token: string | undefined;
-  do {
-    const out = await call(
-      () =>
-        clients.s3.send(
-          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-        ),
-      options,
-    );
-    for (const o of out.Contents ?? []) {
+  const pages = paginateListObjectsV2(
+    { client: throughCall(clients.s3, options) },
+    { Bucket: bucket, Prefix: prefix },
+  );
+  for await (const page of pages) {
+    for (const o of page.Contents ?? []) {
       objects.push({ key: o.Key ?? "", size: o.Size ?? 0, lastModified: o.LastModified });
     }
-    token = out.IsTruncated ? out.NextContinuationToken : undefined;
-  } while (token);
+  }
   return objects;
 }
 
@@ -215,7 +210,8 @@ export async function uploadFile(
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       const upload = new Upload({
-        client: clients.s3,
+        // each part, the create and the complete go through `call`, the one retry layer
+        client: throughCall(clients.s3, options),
         params: { ...common, Body: createReadStream(spec.file), ContentLength: spec.size },
         partSize,
         queueSize: 4,

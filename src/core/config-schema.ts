@@ -124,7 +124,10 @@ const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
 const INSTANCE_PROFILE =
   /^(?:[\w+=,.@-]{1,128}|arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]{1,512})$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+/** An ALB health check matcher's shape: codes, ranges, comma-separated (`200`, `200,204`, `200-299`). */
 const MATCHER = /^\d{3}(?:-\d{3})?(?:,\d{3}(?:-\d{3})?)*$/;
+/** The same with every code within 200–499, for editors (the JSON Schema). */
+const MATCHER_PATTERN = "^[2-4]\\d{2}(?:-[2-4]\\d{2})?(?:,[2-4]\\d{2}(?:-[2-4]\\d{2})?)*$";
 const STATE_PREFIX = /^[A-Za-z0-9!_.*'()/-]*$/;
 
 /** Whether `image` is an AMI id or an image name to look up (DescribeImages by name). */
@@ -197,6 +200,33 @@ function idList(pattern: RegExp, what: string, example: string) {
   return z.array(z.string().regex(pattern, `expected ${what} id (${example})`));
 }
 
+const MATCHER_FIX = 'use codes 200-499, e.g. "200" or "200-299"';
+
+/**
+ * Why AWS would refuse this health check matcher of an HTTP or HTTPS target group, or undefined
+ * when it would take it: a code (`200`), a comma-separated list (`200,202`) or a range
+ * (`200-299`, low to high), every code within 200–499.
+ */
+export function matcherProblem(matcher: string): string | undefined {
+  const quoted = JSON.stringify(matcher);
+  if (!MATCHER.test(matcher)) {
+    return `${quoted} is not a list of HTTP codes; write a code, codes separated by commas or a range, e.g. "200", "200,204" or "200-299"`;
+  }
+  for (const part of matcher.split(",")) {
+    const [low = 0, high = low] = part.split("-").map(Number);
+    if (low > high) {
+      return `${quoted} has the range ${part}, whose first code is above its last; write it low to high, e.g. "200-299"`;
+    }
+    for (const code of [low, high]) {
+      if (code < 200 || code > 499) {
+        const which = matcher === String(code) ? `${quoted} is` : `${quoted} has ${code}, which is`;
+        return `${which} not a valid HTTP code; ${MATCHER_FIX}`;
+      }
+    }
+  }
+  return undefined;
+}
+
 const healthCheckSchema = z
   .strictObject({
     path: z
@@ -220,9 +250,13 @@ const healthCheckSchema = z
     ).default(2),
     matcher: z
       .string()
-      .regex(MATCHER, "expected HTTP codes such as 200, 200,204 or 200-299")
+      .superRefine((matcher, ctx) => {
+        const problem = matcherProblem(matcher);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .meta({ pattern: MATCHER_PATTERN })
       .default("200")
-      .describe("HTTP codes that mean healthy: 200, 200,204 or 200-299."),
+      .describe("HTTP codes that mean healthy, each 200–499: 200, 200,204 or 200-299."),
   })
   .superRefine((check, ctx) => {
     if (check.timeoutSeconds >= check.intervalSeconds) {

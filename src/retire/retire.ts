@@ -39,7 +39,7 @@ import { type ServerGroupNames, serverGroupNames } from "../core/names.js";
 import { TAG } from "../core/tags.js";
 import { describeHolder, readRecord, type StateLocation } from "../swap/record.js";
 import { trafficTarget } from "../swap/traffic.js";
-import { abortedError, waitFor } from "../swap/wait.js";
+import { waitFor } from "../swap/wait.js";
 import { findOrphans, type Orphan, type OrphanPart } from "./orphans.js";
 import { decideRetire, type FleetGroup, type RetireDecision, type RetirePolicy } from "./policy.js";
 
@@ -459,13 +459,7 @@ export function awsRetireEffects(ctx: AwsRetireContext): RetireEffects {
   const { clients } = ctx;
   const call = { signal: ctx.signal };
   const wait = (what: string, check: () => Promise<boolean>, timeoutMs: number) =>
-    waitFor(
-      async () => {
-        if (ctx.signal?.aborted) throw abortedError(`waiting for ${what}`);
-        return check();
-      },
-      { timeoutMs, intervalMs: ctx.pollIntervalMs, what, signal: ctx.signal },
-    );
+    waitFor(check, { timeoutMs, intervalMs: ctx.pollIntervalMs, what, signal: ctx.signal });
 
   return {
     async lockHolder(name) {

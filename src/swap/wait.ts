@@ -1,6 +1,6 @@
 /**
  * The one way switchyard waits: poll a predicate with backoff until it holds, a deadline passes
- * or the signal aborts.
+ * (TIMEOUT) or the signal aborts (ABORTED).
  */
 import { AwsError, SwapError } from "../core/errors.js";
 
@@ -14,18 +14,29 @@ export interface WaitOptions {
   what: string;
 }
 
+/**
+ * Polls `check` until it returns true. Throws TIMEOUT when the next poll would fall past the
+ * deadline, and ABORTED as soon as the signal is aborted: before each check and after each sleep
+ * (a sleep ends early on abort), so an aborted wait never calls `check` again.
+ */
 export async function waitFor(check: () => Promise<boolean>, options: WaitOptions): Promise<void> {
+  const { signal } = options;
   const deadline = Date.now() + options.timeoutMs;
   let interval = options.intervalMs;
+  const stopIfAborted = () => {
+    if (signal?.aborted) throw abortedError(`waiting for ${options.what}`);
+  };
   for (;;) {
+    stopIfAborted();
     if (await check()) return;
+    stopIfAborted();
     if (Date.now() + interval > deadline) {
       throw new AwsError(
         "TIMEOUT",
         `timed out after ${Math.round(options.timeoutMs / 1000)}s waiting for ${options.what}`,
       );
     }
-    await sleep(interval, options.signal);
+    await sleep(interval, signal);
     interval = Math.min(interval * (options.backoff ?? 1.5), options.maxIntervalMs ?? 5_000);
   }
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { call, errorName, httpStatus, isRetryable, toAwsError } from "../../../src/aws/call.js";
+import {
+  call,
+  errorName,
+  httpStatus,
+  isRetryable,
+  throughCall,
+  toAwsError,
+} from "../../../src/aws/call.js";
 import { exitCodeOf, isSwitchyardError } from "../../../src/core/errors.js";
 
 /** An error shaped as the AWS SDK throws them: a name and `$metadata`. */
@@ -56,6 +63,50 @@ describe("call", () => {
     ).catch((e: unknown) => e);
     expect(attempts).toBe(3);
     expect(errorName(error)).toBe("InternalFailure");
+  });
+
+  it("with retries 0 runs a failing request exactly once", async () => {
+    let attempts = 0;
+    const error = await call(
+      async () => {
+        attempts++;
+        throw sdkError("InternalFailure", 500);
+      },
+      { retries: 0 },
+    ).catch((e: unknown) => e);
+    expect(attempts).toBe(1);
+    expect(isSwitchyardError(error, "AWS_ERROR")).toBe(true);
+  });
+});
+
+describe("throughCall", () => {
+  class FakeClient {
+    sent: string[] = [];
+    failures = 1;
+    readonly config = { region: "test" };
+    async send(command: string): Promise<string> {
+      this.sent.push(command);
+      if (this.failures-- > 0) throw sdkError("Throttling", 400);
+      return `${command}:ok`;
+    }
+  }
+
+  it("sends through call (retried) and keeps the client's class and other members", async () => {
+    const client = new FakeClient();
+    const wrapped = throughCall(client);
+    expect(wrapped).toBeInstanceOf(FakeClient);
+    expect(wrapped.config.region).toBe("test");
+    expect(await wrapped.send("page")).toBe("page:ok");
+    expect(client.sent).toEqual(["page", "page"]);
+  });
+
+  it("passes as a given class for a client that is not an instance of it", async () => {
+    const client = new FakeClient();
+    const lazy = { send: (command: string) => client.send(command) };
+    const wrapped = throughCall(lazy, { retries: 0 }, FakeClient);
+    expect(wrapped).toBeInstanceOf(FakeClient);
+    await expect(wrapped.send("page")).rejects.toMatchObject({ code: "AWS_ERROR" });
+    expect(client.sent).toEqual(["page"]);
   });
 });
 

@@ -194,6 +194,25 @@ describe("the config file", () => {
   });
 });
 
+describe("a health check matcher AWS would refuse", () => {
+  it.each([
+    ["600", `"600" is not a valid HTTP code; use codes 200-499, e.g. "200" or "200-299"`],
+    ["200-100", `"200-100" has the range 200-100, whose first code is above its last`],
+  ])(
+    "deploy --dry-run with matcher %s is CONFIG_INVALID, exit 2, naming the field",
+    async (matcher, message) => {
+      const cwd = await mkdtemp(join(dir, "matcher-"));
+      const config = configTemplate("web/prod").replace('matcher: "200"', `matcher: "${matcher}"`);
+      expect(config).toContain(`matcher: "${matcher}"`);
+      await writeFile(join(cwd, "switchyard.config.yaml"), config);
+      const r = await run(["deploy", "web/prod", "--release", "r1", "--dry-run"], { cwd });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error CONFIG_INVALID: /);
+      expect(r.stderr).toContain(`services."web/prod".targetGroup.healthCheck.matcher: ${message}`);
+    },
+  );
+});
+
 describe("init", () => {
   it("writes a commented config that validates, and refuses to overwrite it without --yes", async () => {
     const cwd = await mkdtemp(join(dir, "init-"));

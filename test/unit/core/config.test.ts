@@ -448,7 +448,34 @@ describe("config validation", () => {
       "a bad matcher",
       (c) => Object.assign(svc(c), { targetGroup: { port: 80, healthCheck: { matcher: "ok" } } }),
       `services."web/prod".targetGroup.healthCheck.matcher`,
-      "HTTP codes",
+      `"ok" is not a list of HTTP codes; write a code, codes separated by commas or a range, e.g. "200", "200,204" or "200-299"`,
+    ],
+    [
+      "a matcher code AWS refuses (600)",
+      (c) => Object.assign(svc(c), { targetGroup: { port: 80, healthCheck: { matcher: "600" } } }),
+      `services."web/prod".targetGroup.healthCheck.matcher`,
+      `"600" is not a valid HTTP code; use codes 200-499, e.g. "200" or "200-299"`,
+    ],
+    [
+      "a matcher code below 200 in a list",
+      (c) =>
+        Object.assign(svc(c), { targetGroup: { port: 80, healthCheck: { matcher: "200,199" } } }),
+      `services."web/prod".targetGroup.healthCheck.matcher`,
+      `"200,199" has 199, which is not a valid HTTP code; use codes 200-499`,
+    ],
+    [
+      "a matcher range reaching 500",
+      (c) =>
+        Object.assign(svc(c), { targetGroup: { port: 80, healthCheck: { matcher: "200-500" } } }),
+      `services."web/prod".targetGroup.healthCheck.matcher`,
+      `"200-500" has 500, which is not a valid HTTP code`,
+    ],
+    [
+      "a matcher range written high to low",
+      (c) =>
+        Object.assign(svc(c), { targetGroup: { port: 80, healthCheck: { matcher: "200-100" } } }),
+      `services."web/prod".targetGroup.healthCheck.matcher`,
+      `"200-100" has the range 200-100, whose first code is above its last; write it low to high`,
     ],
     [
       "port 0",
@@ -591,6 +618,28 @@ describe("config validation", () => {
     });
     expect(service).not.toHaveProperty("ruleArn");
     expect(service).not.toHaveProperty("userData");
+  });
+
+  it.each(["200", "200,202", "200-299", "200-299,404", "499", "301,302"])(
+    "accepts the health check matcher %s, as AWS does",
+    (matcher) => {
+      const config = minimal();
+      Object.assign(svc(config), { targetGroup: { port: 80, healthCheck: { matcher } } });
+      const service = serviceConfig(resolveConfig(config), "web/prod");
+      expect(service.targetGroup.healthCheck.matcher).toBe(matcher);
+    },
+  );
+
+  it("reports one problem for a bad matcher", () => {
+    const config = minimal();
+    Object.assign(svc(config), { targetGroup: { port: 80, healthCheck: { matcher: "600" } } });
+    const check = checkConfig(config);
+    expect(check.ok ? [] : check.issues).toEqual([
+      {
+        path: `services."web/prod".targetGroup.healthCheck.matcher`,
+        message: `"600" is not a valid HTTP code; use codes 200-499, e.g. "200" or "200-299"`,
+      },
+    ]);
   });
 
   it("accepts stickiness false, durations as seconds and a $schema key", () => {

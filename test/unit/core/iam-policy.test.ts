@@ -104,7 +104,10 @@ interface CommandUse {
   command: string;
 }
 
-/** Every `new XxxCommand(` (and lib-storage's `new Upload(`) with the package it is imported from. */
+/**
+ * Every `new XxxCommand(` (and lib-storage's `new Upload(`), and every paginator call
+ * `paginateXxx(` (which sends `XxxCommand`), with the package it is imported from.
+ */
 function commandsUsed(): CommandUse[] {
   const uses: CommandUse[] = [];
   for (const path of CALLER_DIRS.flatMap(sourceFiles)) {
@@ -139,6 +142,14 @@ function commandsUsed(): CommandUse[] {
         throw new Error(`${file}: ${command} is not imported from an @aws-sdk package`);
       }
       uses.push({ file, pkg, command });
+    }
+    for (const m of text.matchAll(/\b(paginate([A-Za-z0-9]+))\s*\(/g)) {
+      const paginator = m[1] ?? "";
+      const pkg = imported.get(paginator);
+      if (pkg === undefined) {
+        throw new Error(`${file}: ${paginator} is not imported from an @aws-sdk package`);
+      }
+      uses.push({ file, pkg, command: `${m[2] ?? ""}Command` });
     }
   }
   return uses;

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { matcherProblem } from "../../../../../src/core/config-schema.js";
 import {
   applyTargetGroupAttributes,
   DEFAULT_HEALTH_CHECK,
@@ -79,11 +80,31 @@ describe("health checks", () => {
     expect(
       parseHealthCheck({ Matcher: { HttpCode: "200-299" } }, DEFAULT_HEALTH_CHECK).matcher,
     ).toBe("200-299");
-    for (const HttpCode of ["199", "500", "abc", "300-200"]) {
+    for (const HttpCode of ["199", "500", "600", "abc", "300-200", "200-100", "200,600"]) {
       expect(codeOf(() => parseHealthCheck({ Matcher: { HttpCode } }, DEFAULT_HEALTH_CHECK))).toBe(
         "ValidationError",
       );
     }
+  });
+
+  it("accepts exactly the matchers the config accepts", () => {
+    const code = fc.integer({ min: 100, max: 699 }).map(String);
+    const part = fc.oneof(
+      code,
+      fc.tuple(code, code).map(([low, high]) => `${low}-${high}`),
+    );
+    const matcher = fc.array(part, { minLength: 1, maxLength: 3 }).map((parts) => parts.join(","));
+    fc.assert(
+      fc.property(matcher, (HttpCode) => {
+        let sandbox = true;
+        try {
+          parseHealthCheck({ Matcher: { HttpCode } }, DEFAULT_HEALTH_CHECK);
+        } catch {
+          sandbox = false;
+        }
+        expect(sandbox).toBe(matcherProblem(HttpCode) === undefined);
+      }),
+    );
   });
 
   it("a path must begin with a slash", () => {
