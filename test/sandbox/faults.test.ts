@@ -1,8 +1,11 @@
+import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
+import { DescribeVpcsCommand } from "@aws-sdk/client-ec2";
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   CreateTargetGroupCommand,
   DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
   ModifyListenerCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import {
@@ -10,6 +13,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListBucketsCommand,
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -258,5 +262,61 @@ describe("lost replies (dropReplyRate)", () => {
       error: "fault rule dropReplyRate must be between 0 and 1; got 2",
     });
     expect(faults.list()).toEqual([{ service: "s3", action: "GetObject", latencyMs: 1 }]);
+  });
+});
+
+describe("throttling and errors", () => {
+  it("answers with each service's own throttling error and a 500 InternalFailure", async () => {
+    env.sandbox.faults.set([{ throttleRate: 1 }]);
+    await expect(
+      env.autoscaling.send(new DescribeAutoScalingGroupsCommand({})),
+    ).rejects.toMatchObject({ name: "Throttling", $metadata: { httpStatusCode: 400 } });
+    await expect(env.elbv2.send(new DescribeLoadBalancersCommand({}))).rejects.toMatchObject({
+      name: "Throttling",
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(env.ec2.send(new DescribeVpcsCommand({}))).rejects.toMatchObject({
+      name: "RequestLimitExceeded",
+      $metadata: { httpStatusCode: 503 },
+    });
+    await expect(env.s3.send(new ListBucketsCommand({}))).rejects.toMatchObject({
+      name: "SlowDown",
+      $metadata: { httpStatusCode: 503 },
+    });
+
+    env.sandbox.faults.set([{ service: "ec2", errorRate: 1 }]);
+    await expect(env.ec2.send(new DescribeVpcsCommand({}))).rejects.toMatchObject({
+      name: "InternalFailure",
+      $metadata: { httpStatusCode: 500 },
+    });
+    await expect(env.s3.send(new ListBucketsCommand({}))).resolves.toBeDefined();
+  });
+});
+
+describe("latency", () => {
+  it("a rule with only latencyMs delays every call of all four services, once per round trip", async () => {
+    const latencyMs = 120;
+    env.sandbox.faults.set([{ latencyMs }]);
+    const injectedBefore = new Map(env.sandbox.faults.injected);
+    const calls: Record<string, () => Promise<unknown>> = {
+      autoscaling: () => env.autoscaling.send(new DescribeAutoScalingGroupsCommand({})),
+      elasticloadbalancing: () => env.elbv2.send(new DescribeLoadBalancersCommand({})),
+      ec2: () => env.ec2.send(new DescribeVpcsCommand({})),
+      s3: () => env.s3.send(new ListBucketsCommand({})),
+    };
+    const elapsed: Record<string, number> = {};
+    for (const [service, call] of Object.entries(calls)) {
+      const start = performance.now();
+      await call();
+      await call();
+      await call();
+      elapsed[service] = performance.now() - start;
+    }
+    for (const service of Object.keys(calls)) {
+      // three sequential round trips, each held back by the rule (timers may fire ~1 ms early)
+      expect(elapsed[service], service).toBeGreaterThanOrEqual(3 * latencyMs - 3);
+    }
+    // latency alone is not an injected fault
+    expect(env.sandbox.faults.injected).toEqual(injectedBefore);
   });
 });
