@@ -1,7 +1,9 @@
 /**
  * The sandbox's HTTP endpoint: one port on 127.0.0.1 serving Auto Scaling, ELBv2 and EC2 (query
  * protocols) and S3 (REST-XML, path-style), told apart by the SigV4 credential scope, plus
- * `/_sandbox/*` for things AWS has no API for (listener URLs, fault rules).
+ * `/_sandbox/*` for things AWS has no API for (listener URLs, fault rules). Fault rules are
+ * applied around each call: latency and injected errors before the handler runs, a lost reply
+ * after it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -177,6 +179,7 @@ async function handle(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
     const params =
       req.method === "POST" ? decodeQuery(body.toString("utf8")) : decodeQuery(url.search.slice(1));
     const action = typeof params.Action === "string" ? params.Action : "";
+    let verdict: "reply" | "drop-reply" = "reply";
     try {
       const handler = handlers[action];
       if (!handler) {
@@ -185,10 +188,12 @@ async function handle(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
           `The action ${action || "(none)"} is not valid for this web service (the sandbox supports: ${Object.keys(handlers).join(", ")}).`,
         );
       }
-      await ctx.faults.apply(service, action);
+      verdict = await ctx.faults.apply(service, action, req.headers);
       const result = await handler(params, ctx);
+      if (verdict === "drop-reply") return dropReply(req);
       send(res, 200, encodeQueryResult(service, action, result ?? {}));
     } catch (error) {
+      if (verdict === "drop-reply") return dropReply(req);
       const awsError = toAwsError(error);
       send(res, awsError.status, encodeQueryError(service, awsError));
     }
@@ -205,12 +210,15 @@ async function handle(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
     headers: req.headers,
     body,
   };
+  let verdict: "reply" | "drop-reply" = "reply";
   try {
-    await ctx.faults.apply("s3", s3OperationName(s3Req));
+    verdict = await ctx.faults.apply("s3", s3OperationName(s3Req), req.headers);
     const out = await handleS3(s3Req, ctx);
+    if (verdict === "drop-reply") return dropReply(req);
     res.writeHead(out.status, out.headers ?? {});
     res.end(req.method === "HEAD" ? undefined : out.body);
   } catch (error) {
+    if (verdict === "drop-reply") return dropReply(req);
     const awsError = toAwsError(error);
     const headers: Record<string, string> = { "content-type": "application/xml" };
     res.writeHead(awsError.status, headers);
@@ -256,6 +264,14 @@ function toAwsError(error: unknown): AwsError {
   if (error instanceof AwsError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new AwsError("InternalFailure", `sandbox internal error: ${message}`, 500);
+}
+
+/**
+ * A lost reply: the request has been carried out, and the connection closes without a byte of
+ * the answer, so the client sees its socket hang up.
+ */
+function dropReply(req: IncomingMessage): void {
+  req.socket.destroy();
 }
 
 function send(res: ServerResponse, status: number, xml: string) {
