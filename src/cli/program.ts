@@ -15,6 +15,7 @@ import { registerRetire } from "./commands/retire.js";
 import { registerRollback } from "./commands/rollback.js";
 import { registerSandbox } from "./commands/sandbox.js";
 import { registerStatus } from "./commands/status.js";
+import { registerSteer } from "./commands/steer.js";
 import { registerUnlock } from "./commands/unlock.js";
 import { registerWizard } from "./commands/wizard.js";
 import { type CliIo, createRunState, type RunState } from "./io.js";
@@ -102,6 +103,7 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerStatus(program, ctx);
   registerRollback(program, ctx);
   registerResume(program, ctx);
+  registerSteer(program, ctx);
   registerRetire(program, ctx);
   registerWizard(program, ctx);
   registerUnlock(program, ctx);

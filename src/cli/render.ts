@@ -17,6 +17,13 @@ export interface ResultObject {
   standby: string | null;
   release: string | null;
   durationMs: number;
+  /** a deploy: the release it tried to ship (`release` is the one live now) */
+  attempted?: string;
+  /** promote, pause, abort: the request, and who applies it */
+  request?: "promote" | "pause" | "abort";
+  appliedBy?: "driver" | "here";
+  swapId?: string;
+  driver?: string;
   error?: { code: string; message: string };
 }
 
@@ -158,6 +165,9 @@ export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
 /** The one human line of a result, for stdout; undefined for a failure (stderr says why). */
 export function describeResult(r: ResultObject): string | undefined {
   if (!r.ok) return undefined;
+  if (r.appliedBy === "driver") {
+    return `${r.service}: ${r.request} requested; ${r.driver} applies it at its next poll (swap ${r.swapId})`;
+  }
   const release = r.release ? ` (${releaseVersion(r.release)})` : "";
   const standby = r.standby ? `; standby ${r.standby}` : "";
   return `${r.service}: ${r.live} is live${release}${standby}; ${formatElapsed(r.durationMs)}`;

@@ -56,6 +56,7 @@ export function swapResultObject(r: SwapResult): ResultObject {
     live: r.live,
     standby: r.standby,
     release: r.release,
+    attempted: r.attempted,
     durationMs: r.durationMs,
     ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
   };

@@ -3,10 +3,12 @@
  * delete it. Per service, in order:
  *
  * 1. read the swap record (the lock), the listener and the managed groups; decide;
- * 2. just before the first change, read the lock again (a swap that started meanwhile wins);
+ * 2. just before the first change, take the service's lock (a swap or rollback that holds it
+ *    wins: the service is skipped); it is held until the service is done;
  * 3. one ModifyListener (or ModifyRule) taking every retired target group that is still in the
  *    forward action at weight 0 out of it, the rest of the action unchanged; a group whose
- *    target group carries traffic by now is skipped instead;
+ *    target group carries traffic by now is skipped instead; then a wait for the change to
+ *    reach the load balancer and for the deregistration delay, before any group is deleted;
  * 4. per retired group: delete the Auto Scaling group (ForceDelete), wait until it is gone,
  *    then delete its target group and launch template;
  * 5. the orphan sweep (orphans.ts): target groups and launch templates of this service whose
@@ -16,6 +18,7 @@
  * makes no mutating call, and a run cut short is finished by the next one. One failure does not
  * stop the others: it lands in `skipped` with its reason and sets `failed`.
  */
+import { randomBytes } from "node:crypto";
 import {
   type Clients,
   deleteGroup,
@@ -37,9 +40,15 @@ import { InputError, isSwitchyardError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import { type ServerGroupNames, serverGroupNames } from "../core/names.js";
 import { TAG } from "../core/tags.js";
-import { describeHolder, readRecord, type StateLocation } from "../swap/record.js";
-import { trafficTarget } from "../swap/traffic.js";
-import { waitFor } from "../swap/wait.js";
+import {
+  currentOwner,
+  describeHolder,
+  readRecord,
+  type StateLocation,
+  SwapLock,
+} from "../swap/record.js";
+import { drainMs, trafficTarget } from "../swap/traffic.js";
+import { sleep, waitFor } from "../swap/wait.js";
 import { findOrphans, type Orphan, type OrphanPart } from "./orphans.js";
 import { decideRetire, type FleetGroup, type RetireDecision, type RetirePolicy } from "./policy.js";
 
@@ -108,8 +117,13 @@ export interface ServiceRetirePlan {
 
 /** The changes the executor makes; the real ones talk to AWS (`awsRetireEffects`). */
 export interface RetireEffects {
-  /** who holds the service's swap record now, if anyone */
-  lockHolder(service: string): Promise<string | undefined>;
+  /**
+   * Takes the service's swap record for this run (or finds it already taken by this run):
+   * undefined when held, else who holds it.
+   */
+  lock(service: string): Promise<string | undefined>;
+  /** Lets go of the service's swap record, if this run took it. */
+  unlock(service: string): Promise<void>;
   /**
    * Takes these target groups out of the service's forward action in one change. Returns those
    * that carry traffic by now (weight > 0) and were left in.
@@ -291,8 +305,18 @@ export async function applyRetirePlans(
     failed: false,
   };
   for (const plan of plans) {
-    const swept = await retireGroups(plan, effects, options, report);
-    if (swept) await sweepOrphans(plan.service, effects, options, report);
+    try {
+      const swept = await retireGroups(plan, effects, options, report);
+      if (swept) await sweepOrphans(plan.service, effects, options, report);
+    } finally {
+      await effects.unlock(plan.service).catch((error: unknown) => {
+        report.skipped.push({
+          name: plan.service,
+          reason: `could not release its lock: ${messageOf(error)}`,
+        });
+        report.failed = true;
+      });
+    }
   }
   return report;
 }
@@ -346,7 +370,7 @@ async function retireGroups(
     return false;
   }
   try {
-    const holder = await effects.lockHolder(service);
+    const holder = await effects.lock(service);
     if (holder !== undefined) {
       for (const t of targets) skip(t.name, `swap in flight: ${holder}`, false);
       return false;
@@ -421,7 +445,7 @@ async function sweepOrphans(
     }
     if (options.signal?.aborted) return;
     // a swap creates its target group and launch template before its group: never race one
-    if ((await effects.lockHolder(service)) !== undefined) return;
+    if ((await effects.lock(service)) !== undefined) return;
   } catch (error) {
     skip(service, `could not look for orphaned parts: ${messageOf(error)}`, true);
     return;
@@ -461,10 +485,38 @@ export function awsRetireEffects(ctx: AwsRetireContext): RetireEffects {
   const wait = (what: string, check: () => Promise<boolean>, timeoutMs: number) =>
     waitFor(check, { timeoutMs, intervalMs: ctx.pollIntervalMs, what, signal: ctx.signal });
 
+  const locks = new Map<string, SwapLock>();
   return {
-    async lockHolder(name) {
-      const held = await readRecord(clients, ctx.state, name);
-      return held ? describeHolder(held.record) : undefined;
+    async lock(name) {
+      if (locks.has(name)) return undefined;
+      const now = new Date();
+      try {
+        const lock = await SwapLock.acquire(clients, ctx.state, {
+          version: 1,
+          kind: "retire",
+          swapId: `rt-${randomBytes(4).toString("hex")}`,
+          service: name,
+          owner: currentOwner(),
+          startedAt: now.toISOString(),
+          heartbeatAt: now.toISOString(),
+          cursor: { phase: "restoring", stepIndex: -1, launchStartedAt: now.getTime() },
+        });
+        // deleting groups can take minutes: the heartbeat tells others the retire is alive
+        lock.startHeartbeat(15_000);
+        locks.set(name, lock);
+        return undefined;
+      } catch (error) {
+        if (!isSwitchyardError(error, "LOCK_HELD")) throw error;
+        const held = await readRecord(clients, ctx.state, name);
+        return held ? describeHolder(held.record) : "an operation that has just ended";
+      }
+    },
+
+    async unlock(name) {
+      const lock = locks.get(name);
+      if (!lock) return;
+      locks.delete(name);
+      await lock.close("completed");
     },
 
     async unlist(name, arns) {
@@ -489,6 +541,8 @@ export function awsRetireEffects(ctx: AwsRetireContext): RetireEffects {
         },
         60_000,
       );
+      // no group is deleted before the change reached the load balancer and its targets drained
+      await sleep(drainMs(ctx.service(name)), ctx.signal);
       return carrying;
     },
 

@@ -24,7 +24,7 @@ import { TAG } from "../core/tags.js";
 import { encodeUserData, userDataFor } from "../core/user-data.js";
 import { currentOwner, describeHolder, readRecord, SwapLock, usedSequences } from "./record.js";
 import { type Gate, runLocked, type SwapDeps, type SwapResult } from "./swap.js";
-import { FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./traffic.js";
+import { drainMs, FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./traffic.js";
 
 export interface DeployOptions {
   /** a release URL (`s3://…/r42.tar.gz`) or a bare version resolved under the service's `releases` */
@@ -210,11 +210,6 @@ export async function preflight(
     },
     drainMs: drainMs(service),
   };
-}
-
-/** How long traffic may still reach a group after a listener change took it off. */
-export function drainMs(service: ServiceConfig): number {
-  return service.listenerPropagation + service.targetGroup.deregistrationDelaySeconds * 1000;
 }
 
 /**

@@ -21,3 +21,8 @@ export function findLive(
   const carrying = weights.filter((w) => w.weight > 0).sort((a, b) => b.weight - a.weight);
   return carrying.length ? byTg.get(carrying[0]!.targetGroupArn) : undefined;
 }
+
+/** How long traffic may still reach a group after a listener change took it off. */
+export function drainMs(service: ServiceConfig): number {
+  return service.listenerPropagation + service.targetGroup.deregistrationDelaySeconds * 1000;
+}

@@ -17,5 +17,5 @@ export const TOLERANT_TARGET_GROUP: SwitchyardConfig["services"][string]["target
     unhealthyThreshold: 3,
     matcher: "200",
   },
-  deregistrationDelaySeconds: 5,
+  deregistrationDelaySeconds: 1,
 };

@@ -44,10 +44,11 @@ function fakeEffects(options: {
   const calls: string[] = [];
   const sweeps: string[] = [];
   const effects: RetireEffects = {
-    async lockHolder(service) {
+    async lock(service) {
       calls.push(`lock ${service}`);
       return options.holder;
     },
+    async unlock() {},
     async unlist(service, arns) {
       calls.push(`unlist ${service} ${arns.join(",")}`);
       if (options.failUnlist) throw new Error("ModifyListener refused");
