@@ -7,8 +7,9 @@
  */
 import { describeTraffic } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
+import { effectiveSteps } from "../core/decide.js";
 import { InputError, LockError, SwapError } from "../core/errors.js";
-import type { ControlRequests } from "../core/swap-model.js";
+import type { ControlRequests, SwapCursor } from "../core/swap-model.js";
 import {
   currentOwner,
   describeHolder,
@@ -199,9 +200,21 @@ export async function takeOver(
   const lock = await SwapLock.adopt(deps.clients, deps.state, read);
   const drift = read.record.halted?.drift;
   if (drift && options.adoptDrift) {
-    // promote after drift: the listener as found now is the swap's own from here on
+    // promote after drift: the listener as found now is the swap's own from here on, and the
+    // swap goes on to its next step from there
     const now = await describeTraffic(deps.clients, trafficTarget(service));
-    await lock.update({ cursor: { traffic: now?.targetGroups ?? drift.found } });
+    const c = lock.record.cursor;
+    const steps = lock.record.plan ? effectiveSteps(lock.record.plan) : [];
+    const next: Partial<SwapCursor> =
+      c.phase !== "shifting"
+        ? {}
+        : c.stepIndex < steps.length - 1
+          ? { stepIndex: c.stepIndex + 1, bakeStartedAt: undefined }
+          : { phase: "finalizing" };
+    await lock.update({
+      cursor: { ...next, traffic: now?.targetGroups ?? drift.found },
+      consume: ["promote", "pause"],
+    });
   }
   if (
     options.abort &&

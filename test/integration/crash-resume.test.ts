@@ -4,7 +4,10 @@
  */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
+import {
+  DescribeAutoScalingGroupsCommand,
+  UpdateAutoScalingGroupCommand,
+} from "@aws-sdk/client-auto-scaling";
 import { DescribeListenersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SwitchyardEvent } from "../../src/core/events.js";
@@ -15,7 +18,12 @@ import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 const CHILD = new URL("./fixtures/deploy-child.mjs", import.meta.url);
 
 /** Runs a swap in a child process and SIGKILLs it right after its `killAfter`-th action event. */
-function deployAndKill(world: SwapWorld, release: string, killAfter: number) {
+function deployAndKill(
+  world: SwapWorld,
+  release: string,
+  killAfter: number,
+  extra: Record<string, unknown> = {},
+) {
   return new Promise<{ killed: boolean; actions: string[] }>((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD.pathname], {
       env: {
@@ -26,6 +34,7 @@ function deployAndKill(world: SwapWorld, release: string, killAfter: number) {
           service: SERVICE,
           release,
           bakeMs: 100,
+          ...extra,
         }),
       },
       stdio: ["ignore", "pipe", "inherit"],
@@ -119,5 +128,61 @@ describe("a swap killed after any action, then resumed", () => {
       expect(await endState(world), `killed after "${run.actions.at(-1)}"`).toEqual(CONSISTENT);
     }
     expect(new Set(seen).size).toBeGreaterThan(5);
+  });
+});
+
+describe("a rollback killed after any action, then resumed", () => {
+  let world: SwapWorld;
+  beforeAll(async () => {
+    await buildCli();
+    world = await swapWorld();
+    expect((await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 50 }).result).ok).toBe(true);
+    expect((await world.yard.deploy(SERVICE, { release: "r2", bakeMs: 50 }).result).ok).toBe(true);
+  });
+  afterAll(() => world?.stop());
+
+  /** The standby at no instances, so the rollback scales it up and waits: more kill points. */
+  async function shrinkStandby() {
+    const status = await world.yard.status(SERVICE);
+    const standby = status.groups.find((g) => g.role === "standby" && g.weight === 0)!;
+    await world.clients.autoscaling.send(
+      new UpdateAutoScalingGroupCommand({
+        AutoScalingGroupName: standby.name,
+        MinSize: 1,
+        DesiredCapacity: 1,
+      }),
+    );
+    return standby.name;
+  }
+
+  /** Traffic on one group, tagged live with its alarms on; the other its standby. */
+  async function rolledBackTo(expected: string) {
+    const status = await world.yard.status(SERVICE);
+    expect(status.warnings).toEqual([]);
+    expect(status.swap).toBeNull();
+    const live = status.groups.find((g) => g.weight === 100)!;
+    expect(live).toMatchObject({ name: expected, role: "live", suspendedProcesses: [] });
+    expect(live.capacity.desired).toBe(2);
+    const standby = status.groups.filter((g) => g.weight === 0);
+    expect(standby.map((g) => g.role)).toEqual(standby.map(() => "standby"));
+    for (const g of standby) {
+      expect([...g.suspendedProcesses].sort()).toEqual(["AlarmNotification", "ScheduledActions"]);
+    }
+  }
+
+  it("ends with the target live and tags agreeing with the listener after every kill point", async () => {
+    const target = await shrinkStandby();
+    const full = await deployAndKill(world, "", Number.POSITIVE_INFINITY, { op: "rollback" });
+    const total = full.actions.length;
+    expect(total).toBeGreaterThanOrEqual(4);
+    await rolledBackTo(target);
+    for (let k = 1; k <= total; k++) {
+      const next = await shrinkStandby();
+      const run = await deployAndKill(world, "", k, { op: "rollback" });
+      expect(run.killed).toBe(true);
+      const result = await world.yard.resume(SERVICE).result;
+      expect(result.live, `killed after "${run.actions.at(-1)}"`).toBe(next);
+      await rolledBackTo(next);
+    }
   });
 });
