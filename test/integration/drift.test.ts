@@ -89,11 +89,18 @@ describe("a change switchyard did not make stops the swap", () => {
   });
 
   it("promote adopts the operator's state and goes on to the next step", async () => {
-    const outcome = await world.another().promote(SERVICE).result;
+    const shifted: number[] = [];
+    const outcome = await world.another().promote(SERVICE, {
+      onEvent: (e) => {
+        if (e.type === "step.shifted") shifted.push(e.weight);
+      },
+    }).result;
     expect(outcome).toMatchObject({
       appliedBy: "here",
       result: { ok: true, live: "web-test-v002" },
     });
+    // from the operator's state straight to the next step: 25 % is not put back first
+    expect(shifted).toEqual([50, 100]);
     expect(await weights(world)).toEqual({ "web-test-v002": 100, "web-test-v001": 0 });
     expect((await world.yard.status(SERVICE)).swap).toBeNull();
   });
