@@ -202,6 +202,7 @@ describe("switchyard (built)", () => {
       live: "web-e2e-v002",
       standby: "web-e2e-v001",
       release: "s3://releases/web/e2e/r2.tar.gz",
+      attempted: "s3://releases/web/e2e/r2.tar.gz",
       durationMs: expect.any(Number),
     });
 
@@ -305,6 +306,82 @@ describe("switchyard (built)", () => {
       swap: unknown;
     };
     expect(status.swap).toBeNull();
+  });
+
+  it("pause, promote and abort from another terminal; promote drives a swap whose process died", async () => {
+    const deploy = () =>
+      start([
+        "deploy",
+        SERVICE,
+        "--release",
+        "r2",
+        "--steps",
+        "50,100",
+        "--bake",
+        "1m",
+        "--json",
+        ...FAST,
+        "--endpoint-url",
+        sandbox.endpoint,
+        "--config",
+        configPath,
+      ]);
+    const events = (run: { stdout(): string }) => jsonLines(run.stdout());
+    const driver = deploy();
+    await until(() => events(driver).some((e) => e.type === "step.shifted"), 60_000);
+    const pid = driver.child.pid;
+
+    const paused = await yard("pause", SERVICE, "--json");
+    expect(paused.code).toBe(0);
+    expect(jsonLines(paused.stdout).at(-1)).toMatchObject({
+      request: "pause",
+      appliedBy: "driver",
+      driver: expect.stringContaining(`pid ${pid}`),
+    });
+    await until(() =>
+      events(driver).some(
+        (e) => e.type === "waiting" && String(e.reason).startsWith("paused at 50%"),
+      ),
+    );
+
+    const promoted = await yard("promote", SERVICE, "--json");
+    expect(promoted.code).toBe(0);
+    await until(() => events(driver).some((e) => e.type === "step.baked" && e.step === 1));
+
+    const aborted = await yard("abort", SERVICE, "--json");
+    expect(aborted.code).toBe(0);
+    const end = await driver.done;
+    expect(end.code).toBe(4);
+    expect(events({ stdout: () => end.stdout }).at(-1)).toMatchObject({
+      type: "result",
+      ok: false,
+      live: "web-e2e-v001",
+      error: { code: "ROLLED_BACK" },
+    });
+
+    // the driving process dies mid-swap: promote --full takes the swap over and finishes it
+    const doomed = deploy();
+    await until(() => events(doomed).some((e) => e.type === "step.shifted"), 60_000);
+    doomed.child.kill("SIGKILL");
+    await doomed.done;
+    const takeover = await yard("promote", SERVICE, "--full", "--json", ...FAST);
+    expect(takeover.code).toBe(0);
+    expect(jsonLines(takeover.stdout).at(-1)).toMatchObject({
+      type: "result",
+      ok: true,
+      appliedBy: "here",
+      request: "promote",
+      release: "s3://releases/web/e2e/r2.tar.gz",
+    });
+    const status = JSON.parse((await yard("status", SERVICE, "--json")).stdout) as {
+      swap: unknown;
+      groups: Array<{ role: string; weight: number | null; release: string }>;
+    };
+    expect(status.swap).toBeNull();
+    expect(status.groups.find((g) => g.weight === 100)).toMatchObject({
+      role: "live",
+      release: "s3://releases/web/e2e/r2.tar.gz",
+    });
   });
 
   it("sandbox serves in the foreground and stops cleanly on SIGINT", async () => {
