@@ -83,6 +83,8 @@ export interface RetireReport {
   orphans: Orphan[];
   /** whether any deletion (or a service's observation) failed, or the run was cancelled */
   failed: boolean;
+  /** services left alone because another operation (a swap, a rollback) held their lock */
+  locked?: string[];
 }
 
 export interface RetireDeps {
@@ -354,7 +356,10 @@ async function retireGroups(
     else if (d.action === "skip") skip(d.name, d.reason, false);
   }
   // a swap in flight when the service was read: nothing is changed, no orphan is looked for
-  if (plan.swapInFlight !== undefined) return false;
+  if (plan.swapInFlight !== undefined) {
+    (report.locked ??= []).push(service);
+    return false;
+  }
   let targets = plan.targets;
   if (targets.length === 0) return !options.signal?.aborted;
 
@@ -373,6 +378,7 @@ async function retireGroups(
     const holder = await effects.lock(service);
     if (holder !== undefined) {
       for (const t of targets) skip(t.name, `swap in flight: ${holder}`, false);
+      (report.locked ??= []).push(service);
       return false;
     }
     const arns = targets.flatMap((t) => t.targetGroupArns);

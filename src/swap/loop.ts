@@ -71,7 +71,8 @@ export async function reconcile<
   try {
     for (;;) {
       try {
-        await lock.refresh();
+        // another process's request, or a lost lock, is seen within one poll
+        await lock.refresh({ unlessSyncedWithinMs: Math.min(pollIntervalMs / 2, 1_000) });
         const observed = await r.observe({
           control: lock.record.control,
           failures,

@@ -217,6 +217,8 @@ export class SwapLock {
   private writing: Promise<unknown> = Promise.resolve();
   private lostError: LockError | undefined;
   private listeners = new Set<() => void>();
+  /** when S3 last confirmed this process holds the record (a write or a read) */
+  private syncedAt = Date.now();
 
   private constructor(
     private readonly clients: Clients,
@@ -338,10 +340,13 @@ export class SwapLock {
    * Reads the record to see other processes' control requests and whether the lock still holds.
    * One GetObject; nothing is written.
    */
-  async refresh(): Promise<void> {
+  async refresh({ unlessSyncedWithinMs = 0 } = {}): Promise<void> {
     await this.writing;
     this.assertHeld();
+    // S3 said so a moment ago (the lock was just taken or written): no read on the critical path
+    if (Date.now() - this.syncedAt < unlessSyncedWithinMs) return;
     const found = await readRecord(this.clients, this.location, this.current.service);
+    this.syncedAt = Date.now();
     if (found?.etag === this.etag) return;
     this.absorb(found);
   }
@@ -439,6 +444,7 @@ export class SwapLock {
           { retries: 0 },
         );
         this.current = wanted;
+        this.syncedAt = Date.now();
         return;
       } catch (error) {
         if (errorName(error) === "NoSuchKey") throw this.lose("deleted");

@@ -168,4 +168,48 @@ describe("the swap record as an exactly-once lock", () => {
     expect(result).toMatchObject({ ok: false, live: "web-test-v003" });
     driver.close();
   });
+
+  it("Ctrl-C while a gate runs stops the gate and rolls back at once", async () => {
+    const cancel = new AbortController();
+    const driver = world.another({ pollIntervalMs: 100 });
+    let gateStopped = 0;
+    let cancelledAt = 0;
+    let rollbackAt = 0;
+    const op = driver.deploy(SERVICE, {
+      release: "r2",
+      steps: [100],
+      bakeMs: 60_000,
+      signal: cancel.signal,
+      gates: [
+        {
+          name: "slow",
+          // a 40 s check that stops when told to
+          check: (ctx) =>
+            new Promise((resolve) => {
+              const timer = setTimeout(() => resolve(true), 40_000);
+              if (!cancelledAt) {
+                setTimeout(() => {
+                  cancelledAt = Date.now();
+                  cancel.abort();
+                }, 200);
+              }
+              ctx.signal.addEventListener("abort", () => {
+                gateStopped = Date.now();
+                clearTimeout(timer);
+                resolve(false);
+              });
+            }),
+        },
+      ],
+      onEvent: (e) => {
+        if (e.type === "rollback.started") rollbackAt = Date.now();
+      },
+    });
+    const result = await op.result;
+    expect(result).toMatchObject({ ok: false, outcome: "rolled-back", live: "web-test-v003" });
+    expect(result.error?.message).toContain("cancelled");
+    expect(gateStopped - cancelledAt).toBeLessThan(100);
+    expect(rollbackAt - cancelledAt).toBeLessThan(1_000);
+    driver.close();
+  });
 });

@@ -145,6 +145,14 @@ export function registerRetire(program: Command, { io, state }: CommandContext):
       else
         for (const line of describeRetire(report, { quiet: globals.quiet }))
           writeLine(io.stdout, line);
+      if (!report.failed && report.locked?.length) {
+        const { LockError } = await import("../../core/errors.js");
+        throw new LockError(
+          "LOCK_HELD",
+          `retire left ${report.locked.join(", ")} alone: another operation holds ${report.locked.length > 1 ? "their locks" : "its lock"}`,
+          { hint: "run it again once that swap or rollback has ended" },
+        );
+      }
       if (report.failed) {
         const { SwitchyardError } = await import("../../core/errors.js");
         const cancelled = controller.signal.aborted;
