@@ -68,11 +68,14 @@ export async function reconcile<
   lock.startHeartbeat(heartbeatMs);
   let failures = 0;
   let lastWait = "";
+  let first = true;
   try {
     for (;;) {
       try {
-        // another process's request, or a lost lock, is seen within one poll
-        await lock.refresh({ unlessSyncedWithinMs: Math.min(pollIntervalMs / 2, 1_000) });
+        // another process's request, or a lost lock, is seen within one poll; the first pass
+        // follows the write that took the lock, so it reads nothing more before acting
+        await lock.refresh({ unlessSyncedWithinMs: first ? 1_000 : 0 });
+        first = false;
         const observed = await r.observe({
           control: lock.record.control,
           failures,
