@@ -30,14 +30,16 @@ import {
 } from "../core/rollback-rules.js";
 import type { GroupView, RollbackPlan, TargetHealthCounts } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
-import { abortSwap } from "./control.js";
+import { abortSwap, STALE_AFTER_MS } from "./control.js";
 import { reconcile } from "./loop.js";
 import { toView } from "./observe.js";
 import {
   currentOwner,
+  holderIsGone,
   type LastChange,
   SwapLock as Lock,
   readLastChange,
+  readRecord,
   type StateLocation,
   type SwapLock,
   type SwapRecord,
@@ -99,11 +101,28 @@ export async function rollback(
   ]);
   if (locked.status === "rejected") {
     const error = locked.reason;
+    const kind = isSwitchyardError(error, "LOCK_HELD")
+      ? (error.details as { kind?: string }).kind
+      : undefined;
+    // an earlier rollback whose process died: finish it, as resume would
+    if (kind === "rollback") {
+      const read = await readRecord(clients, deps.state, service.name);
+      if (read?.record.kind === "rollback" && holderIsGone(read.record, STALE_AFTER_MS)) {
+        const { takeOver } = await import("./control.js");
+        const r = await takeOver(deps, service, read);
+        return {
+          ok: true,
+          service: r.service,
+          live: r.live ?? "",
+          standby: r.standby,
+          release: r.release,
+          durationMs: Date.now() - started,
+          scaledUp: false,
+        };
+      }
+    }
     // a deploy in flight: rollback means abort, and waits for blue to be live
-    if (
-      isSwitchyardError(error, "LOCK_HELD") &&
-      (error.details as { kind?: string }).kind === "deploy"
-    ) {
+    if (kind === "deploy") {
       const result = await abortSwap(deps, service, { wait: true });
       return {
         ok: true,
