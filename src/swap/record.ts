@@ -373,8 +373,12 @@ export class SwapLock {
     this.assertHeld();
     const ended: SwapRecord = { ...this.current, outcome, endedAt: new Date().toISOString() };
     const { bucket } = this.location;
+    // the history keeps deploys and rollbacks that made it to a plan, not retires' locks
+    const worthKeeping = ended.plan !== undefined || ended.rollback?.plan !== undefined;
     await Promise.all([
-      putJson(this.clients, bucket, historyKey(this.location, ended), ended),
+      worthKeeping
+        ? putJson(this.clients, bucket, historyKey(this.location, ended), ended)
+        : undefined,
       last
         ? putJson(this.clients, bucket, lastChangeKey(this.location, ended.service), last)
         : undefined,

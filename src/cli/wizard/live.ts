@@ -24,7 +24,8 @@ export async function liveSwapPlan(
       .reverse();
     for (const key of swaps) {
       const got = await getJson<SwapRecord>(yard.clients, state.bucket, key);
-      if (got?.value.outcome === "completed") return got.value.plan;
+      // a completed deploy that launched the group (a rollback to it has no plan)
+      if (got?.value.outcome === "completed" && got.value.plan) return got.value.plan;
     }
   } catch {
     // the side-by-side view then shows `?` for what only the history tells
