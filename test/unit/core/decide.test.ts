@@ -555,3 +555,161 @@ describe("shiftWeights", () => {
     );
   });
 });
+
+describe("nextAction: what others did and asked", () => {
+  const shifting = (c: Partial<SwapCursor> = {}) =>
+    cursor({ phase: "shifting", stepIndex: 0, blueOriginalMin: 1, bakeStartedAt: NOW - 10, ...c });
+  const at5 = world({
+    traffic: {
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 95 },
+        { targetGroupArn: GREEN_TG, weight: 5 },
+      ],
+      stickiness: { enabled: true, durationSeconds: 3600 },
+      forwarding: true,
+    },
+  });
+  const byHand = world({
+    traffic: {
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 100 },
+        { targetGroupArn: GREEN_TG, weight: 0 },
+      ],
+      stickiness: { enabled: true, durationSeconds: 3600 },
+      forwarding: true,
+    },
+  });
+  const wrote5 = [
+    { targetGroupArn: BLUE_TG, weight: 95 },
+    { targetGroupArn: GREEN_TG, weight: 5 },
+  ];
+
+  it("a listener unlike what the swap last wrote is drift: stop, change nothing", () => {
+    const d = nextAction(byHand, plan(), shifting({ traffic: wrote5 }));
+    expect(d).toMatchObject({
+      kind: "drift",
+      drift: { expected: wrote5, found: byHand.traffic.targetGroups },
+    });
+    if (d.kind === "drift")
+      expect(d.drift.what).toContain("expected arn:tg/blue=95, arn:tg/green=5");
+  });
+
+  it("the listener the swap was about to set (a crash before its record write) is not drift", () => {
+    // cursor says 25 % was last written; the listener shows step 2's weights: the swap's own
+    const at25 = world({
+      traffic: {
+        ...at5.traffic,
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 75 },
+          { targetGroupArn: GREEN_TG, weight: 25 },
+        ],
+      },
+    });
+    const d = nextAction(
+      at25,
+      plan(),
+      shifting({ stepIndex: 1, bakeStartedAt: undefined, traffic: wrote5 }),
+    );
+    expect(actionOf(d)).toMatchObject({ type: "updateCursor", cursor: { bakeStartedAt: NOW } });
+  });
+
+  it("green deleted by someone else mid-shift is drift", () => {
+    const d = nextAction({ ...at5, green: undefined }, plan(), shifting({ traffic: wrote5 }));
+    expect(d).toMatchObject({ kind: "drift", drift: { what: expect.stringContaining("deleted") } });
+  });
+
+  it("an abort request, a cancel, or the AWS error budget spent rolls back, before anything else", () => {
+    const abort = { abort: { by: "op@host (pid 1)", at: "t" } };
+    for (const [s, code] of [
+      [{ ...byHand, control: abort }, "ABORTED"],
+      [{ ...byHand, cancelled: true }, "ABORTED"],
+      [{ ...byHand, failures: 4 }, "AWS_ERROR"],
+    ] as const) {
+      expect(actionOf(nextAction(s, plan(), shifting({ traffic: wrote5 })))).toMatchObject({
+        type: "updateCursor",
+        cursor: { phase: "rolling-back", failure: { code } },
+        consume: ["abort", "pause", "promote"],
+      });
+    }
+    expect(nextAction({ ...at5, failures: 3 }, plan(), shifting({ traffic: wrote5 })).kind).toBe(
+      "wait",
+    );
+  });
+
+  it("pause holds before the first step, and a timed pause ends by itself", () => {
+    expect(decide({ ...world(), control: HOLD }, plan(), cursor())).toMatchObject({
+      kind: "wait",
+      reason: "paused before the first step (promote to go on)",
+    });
+    const timed = { pause: { until: NOW + 5_000, by: "op", at: "t" } };
+    expect(
+      decide({ ...at5, control: timed }, plan(), shifting({ bakeStartedAt: NOW - 120_000 })),
+    ).toMatchObject({
+      kind: "wait",
+      until: NOW + 5_000,
+    });
+    const over = { pause: { until: NOW - 1, by: "op", at: "t" } };
+    expect(
+      actionOf(
+        decide({ ...at5, control: over }, plan(), shifting({ bakeStartedAt: NOW - 120_000 })),
+      ),
+    ).toMatchObject({ cursor: { stepIndex: 1 } });
+  });
+
+  it("promote --full skips the remaining steps; a promote of a step already past is dropped", () => {
+    const full = { promote: { step: 1, full: true, by: "op", at: "t" } };
+    expect(actionOf(decide({ ...at5, control: full }, plan(), shifting()))).toMatchObject({
+      cursor: { phase: "finalizing" },
+      consume: ["promote", "pause"],
+    });
+    const late = { promote: { step: 1, full: false, by: "op", at: "t" } };
+    const at25 = world({
+      traffic: {
+        ...at5.traffic,
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 75 },
+          { targetGroupArn: GREEN_TG, weight: 25 },
+        ],
+      },
+    });
+    expect(
+      actionOf(
+        decide({ ...at25, control: late }, plan(), shifting({ stepIndex: 1, bakeStartedAt: NOW })),
+      ),
+    ).toMatchObject({
+      type: "updateCursor",
+      cursor: {},
+      consume: ["promote"],
+    });
+  });
+});
+
+describe("nextAction: green leaves only after its traffic has", () => {
+  const rollingBack = (c: Partial<SwapCursor> = {}) =>
+    cursor({ phase: "rolling-back", stepIndex: 1, blueOriginalMin: 2, ...c });
+  const restored = world({
+    traffic: {
+      targetGroups: [
+        { targetGroupArn: BLUE_TG, weight: 100 },
+        { targetGroupArn: OLD_TG, weight: 0 },
+      ],
+      stickiness: { enabled: false, durationSeconds: 0 },
+      forwarding: true,
+    },
+  });
+  const p = plan({ drainMs: 20_000 });
+
+  it("waits out the listener's propagation and the deregistration delay before deleting green", () => {
+    const d = decide(restored, p, rollingBack({ trafficMovedAt: NOW - 5_000 }));
+    expect(d).toMatchObject({ kind: "wait", until: NOW + 15_000 });
+    expect(actionOf(decide(restored, p, rollingBack({ trafficMovedAt: NOW - 20_000 })))).toEqual({
+      type: "deleteGreenGroup",
+    });
+  });
+
+  it("a green that never had traffic (before its first step) goes at once", () => {
+    expect(
+      actionOf(decide(restored, p, rollingBack({ stepIndex: -1, trafficMovedAt: NOW }))),
+    ).toEqual({ type: "deleteGreenGroup" });
+  });
+});
