@@ -357,7 +357,7 @@ async function retireGroups(
   }
   // a swap in flight when the service was read: nothing is changed, no orphan is looked for
   if (plan.swapInFlight !== undefined) {
-    (report.locked ??= []).push(service);
+    report.locked = [...(report.locked ?? []), service];
     return false;
   }
   let targets = plan.targets;
@@ -378,7 +378,7 @@ async function retireGroups(
     const holder = await effects.lock(service);
     if (holder !== undefined) {
       for (const t of targets) skip(t.name, `swap in flight: ${holder}`, false);
-      (report.locked ??= []).push(service);
+      report.locked = [...(report.locked ?? []), service];
       return false;
     }
     const arns = targets.flatMap((t) => t.targetGroupArns);
