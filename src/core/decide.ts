@@ -160,13 +160,13 @@ const LAUNCHING: Array<[string, Rule]> = [
   ],
   [
     "listener not changed by others",
-    (s, plan, c) => trafficDrift(s, plan, c, referencingGreen(s, plan)),
+    (s, plan, c) => trafficDrift(s, plan, c, referencingGreen(s, plan, c)),
   ],
   [
     "green's target group is health-checked",
-    (s, plan) => {
+    (s, plan, c) => {
       if (isReferenced(s.traffic, s.greenTargetGroupArn!)) return undefined;
-      const next = referencingGreen(s, plan);
+      const next = referencingGreen(s, plan, c);
       if (next) {
         return act({
           type: "setTraffic",
@@ -221,12 +221,16 @@ const LAUNCHING: Array<[string, Rule]> = [
   ],
 ];
 
-/** The action with green's target group added at weight 0, when traffic is forwarded to blue. */
-function referencingGreen(s: Snapshot, plan: SwapPlan): Weighted[] | undefined {
+/**
+ * The action as the swap last left it with green's target group added at weight 0, when traffic
+ * is forwarded to blue: what the swap sets to have green health-checked.
+ */
+function referencingGreen(s: Snapshot, plan: SwapPlan, c: SwapCursor): Weighted[] | undefined {
   const greenTg = s.greenTargetGroupArn;
   if (!greenTg || !s.traffic.forwarding || !plan.blue) return undefined;
-  if (isInAction(s.traffic, greenTg)) return undefined;
-  return [...s.traffic.targetGroups, { targetGroupArn: greenTg, weight: 0 }];
+  const last = c.traffic ?? plan.originalTargetGroups;
+  if (last.some((t) => t.targetGroupArn === greenTg)) return undefined;
+  return [...last, { targetGroupArn: greenTg, weight: 0 }];
 }
 
 // ─── shifting: a step's weights, its bake, the next step ────────────────────────────────────

@@ -713,3 +713,27 @@ describe("nextAction: green leaves only after its traffic has", () => {
     ).toEqual({ type: "deleteGreenGroup" });
   });
 });
+
+describe("nextAction after a crash between a listener change and its record write", () => {
+  it("green referenced by the swap itself (the record not yet saying so) is not drift", () => {
+    // the record still holds the action from before the swap; the listener already has green at 0
+    const s = world({ green: undefined });
+    const before = [
+      { targetGroupArn: BLUE_TG, weight: 100 },
+      { targetGroupArn: OLD_TG, weight: 0 },
+    ];
+    const withGreen = world({
+      green: undefined,
+      traffic: { ...s.traffic, targetGroups: [...before, { targetGroupArn: GREEN_TG, weight: 0 }] },
+    });
+    expect(actionOf(nextAction(withGreen, plan(), cursor({ traffic: before })))?.type).toBe(
+      "createGroup",
+    );
+    // anything else is someone else's change
+    const other = world({
+      green: undefined,
+      traffic: { ...s.traffic, targetGroups: [{ targetGroupArn: OLD_TG, weight: 100 }] },
+    });
+    expect(nextAction(other, plan(), cursor({ traffic: before })).kind).toBe("drift");
+  });
+});
