@@ -353,7 +353,8 @@ describe("switchyard (built)", () => {
     expect(lines.at(-1)).toMatch(
       /^web\/e2e: swap \w+ completed: web-e2e-v\d+ is live \(r2\); waited /,
     );
-    expect(new Set(lines).size).toBe(lines.length);
+    const changes = lines.map((l) => l.replace(/^\d\d:\d\d:\d\d /, ""));
+    for (let i = 1; i < changes.length; i++) expect(changes[i]).not.toBe(changes[i - 1]);
 
     // a swap rolled back by its gate: exit 4, with the gate's error
     const gated = start([
