@@ -73,6 +73,12 @@ export type { DeployOptions } from "./swap/deploy.js";
 export type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 export type { GroupStatus, ServiceStatus, SwapStatus } from "./swap/status.js";
 export type { Gate, GateContext, SwapResult } from "./swap/swap.js";
+export type {
+  SwapEnding,
+  SwapEndOutcome,
+  WaitForSwapOptions,
+  WatchOptions,
+} from "./swap/watch.js";
 export {
   type CallOptions,
   createSwitchyard,

@@ -25,6 +25,7 @@ import type { DeployOptions } from "./swap/deploy.js";
 import type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 import type { ServiceStatus } from "./swap/status.js";
 import type { SwapDeps, SwapResult } from "./swap/swap.js";
+import type { SwapEnding, WaitForSwapOptions, WatchOptions } from "./swap/watch.js";
 
 // Each operation loads its own modules when first called, so a CLI command (a rollback must
 // start fast) loads only what it uses: not the release packer, not the EC2 client.
@@ -32,6 +33,7 @@ const deployModule = () => import("./swap/deploy.js");
 const controlModule = () => import("./swap/control.js");
 const rollbackModule = () => import("./swap/rollback.js");
 const statusModule = () => import("./swap/status.js");
+const watchModule = () => import("./swap/watch.js");
 
 export interface SwitchyardOptions extends ClientOptions {
   /** a resolved config, or a config object as a config file would hold it */
@@ -90,6 +92,19 @@ export interface Switchyard {
   ): Operation<ControlOutcome>;
   status(service: string): Promise<ServiceStatus>;
   statusAll(): Promise<ServiceStatus[]>;
+  /**
+   * the service's status at once, then again each time it changes (groups' roles, weights, health
+   * and capacity; the swap's phase, step, weights set, bake, pause, control requests, failure,
+   * halt; not heartbeats), read every `intervalMs` (default `pollIntervalMs`); ends when `signal`
+   * aborts or the loop breaks
+   */
+  watch(service: string, options?: WatchOptions): AsyncIterable<ServiceStatus>;
+  /**
+   * resolves once no swap is in flight for the service (or it stopped on drift), saying how the
+   * one in flight when the wait began ended and with which exit code (`none`, exit 0, at once when
+   * there was none); TIMEOUT after `timeoutMs` (default 1 h), ABORTED when `signal` aborts
+   */
+  waitForSwap(service: string, options?: WaitForSwapOptions): Promise<SwapEnding>;
   unlock(
     service: string,
     options: { force: boolean; staleAfterMs?: number },
@@ -187,6 +202,15 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     signal,
   });
 
+  async function* watchService(service: string, o: WatchOptions) {
+    const [{ status }, { watchStatus }] = await Promise.all([statusModule(), watchModule()]);
+    const svc = serviceConfig(config, service);
+    yield* watchStatus(() => status(clients, config.state, svc), {
+      intervalMs: o.intervalMs ?? pollIntervalMs,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+
   return {
     config,
     clients,
@@ -231,6 +255,15 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
       const { status } = await statusModule();
       return Promise.all(
         Object.values(config.services).map((s) => status(clients, config.state, s)),
+      );
+    },
+    watch: (service, o = {}) => watchService(service, o),
+    waitForSwap: async (service, o = {}) => {
+      const svc = serviceConfig(config, service);
+      return (await watchModule()).waitForSwap(
+        { clients, state: config.state, pollIntervalMs },
+        svc.name,
+        o,
       );
     },
     unlock: async (service, o) =>

@@ -281,6 +281,18 @@ export class SwapError extends SwitchyardError<SwapErrorCode> {
 }
 
 /** An AWS call or wait that failed; the AWS error is the `cause`. */
+/**
+ * The code a rolled-back swap ends with: a gate, green's health or its launch keep their own;
+ * any other reason (an abort, a cancel, AWS errors) is ROLLED_BACK. All exit 4: blue is live.
+ */
+export function rolledBackCode(
+  failure: string | undefined,
+): "GATE_FAILED" | "GREEN_UNHEALTHY" | "LAUNCH_FAILED" | "ROLLED_BACK" {
+  return failure === "GATE_FAILED" || failure === "GREEN_UNHEALTHY" || failure === "LAUNCH_FAILED"
+    ? failure
+    : "ROLLED_BACK";
+}
+
 export class AwsError extends SwitchyardError<"AWS_ERROR" | "TIMEOUT"> {
   constructor(code: "AWS_ERROR" | "TIMEOUT", message: string, options?: SwitchyardErrorOptions) {
     super(code, message, options);

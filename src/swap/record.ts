@@ -110,9 +110,17 @@ export function lastChangeKey(location: StateLocation, service: string): string 
 }
 
 export function historyKey(location: StateLocation, record: SwapRecord): string {
-  const stamp = record.startedAt.replace(/[:.]/g, "-");
   const group = record.plan?.green.name ?? record.rollback?.plan?.to.name ?? record.kind ?? "swap";
-  return `${historyPrefix(location, record.service)}${stamp}-${record.swapId}-${group}.json`;
+  return `${historyKeyPrefix(location, record)}${group}.json`;
+}
+
+/** The start of a record's history key, whatever group it named by the time it ended. */
+export function historyKeyPrefix(
+  location: StateLocation,
+  record: Pick<SwapRecord, "service" | "startedAt" | "swapId">,
+): string {
+  const stamp = record.startedAt.replace(/[:.]/g, "-");
+  return `${historyPrefix(location, record.service)}${stamp}-${record.swapId}-`;
 }
 
 export function historyPrefix(location: StateLocation, service: string): string {

@@ -5,7 +5,7 @@
  */
 import { type Clients, describeTraffic, findGroupsByTags, targetHealth } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
-import type { ControlRequests, Role } from "../core/swap-model.js";
+import type { ControlRequests, Role, Weighted } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { readRecord, type StateLocation, type SwapRecord } from "./record.js";
 import { trafficTarget } from "./traffic.js";
@@ -49,6 +49,13 @@ export interface SwapStatus {
   control: ControlRequests;
   /** stopped without finishing, and no process drives it: why (a drift says what changed) */
   halted: SwapRecord["halted"] | null;
+  /** the bake of the step reached: when it started (ms since epoch) and how long it lasts */
+  bake: { startedAt: number; ms: number } | null;
+  /**
+   * the forward action as the swap last set it; the groups' `weight` is what the listener reads
+   * back, which differs while a change propagates or after someone else changed it
+   */
+  traffic: Weighted[] | null;
 }
 
 export interface ServiceStatus {
@@ -158,5 +165,10 @@ export function swapStatus(r: SwapRecord, now: number = Date.now()): SwapStatus 
     paused: pause !== undefined && (pause.until === undefined || now < pause.until),
     control: r.control ?? {},
     halted: r.halted ?? null,
+    bake:
+      plan && r.cursor.phase === "shifting" && r.cursor.bakeStartedAt !== undefined
+        ? { startedAt: r.cursor.bakeStartedAt, ms: plan.bakeMs }
+        : null,
+    traffic: r.cursor.traffic ?? null,
   };
 }

@@ -6,7 +6,7 @@
 import type { Clients } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
 import { type Action, effectiveSteps, nextAction } from "../core/decide.js";
-import { SwapError, type SwitchyardError } from "../core/errors.js";
+import { rolledBackCode, SwapError, type SwitchyardError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import type { GateResult, Snapshot, SwapPlan } from "../core/swap-model.js";
 import { act, describeAction } from "./act.js";
@@ -264,11 +264,7 @@ function finish(
     code,
     reason,
   });
-  // a cancelled or aborted swap, or one that AWS errors stopped, is ROLLED_BACK: blue is live, exit 4
-  const known = ["GATE_FAILED", "GREEN_UNHEALTHY", "LAUNCH_FAILED"] as const;
-  const swapCode = (known as readonly string[]).includes(code)
-    ? (code as (typeof known)[number])
-    : "ROLLED_BACK";
+  const swapCode = rolledBackCode(code);
   return {
     ok: false,
     service: plan.service,

@@ -384,6 +384,76 @@ describe("switchyard (built)", () => {
     });
   });
 
+  it("status --wait exits with the code of the swap in flight; --watch prints each change", async () => {
+    const noService = await yard("status", "--wait");
+    expect(noService.code).toBe(2);
+    expect(noService.stderr).toContain("error INVALID_INPUT: status --wait needs a service");
+
+    const idle = await yard("status", SERVICE, "--wait");
+    expect(idle).toMatchObject({ code: 0, stdout: "web/e2e: no swap in flight\n" });
+
+    const endpoint = ["--endpoint-url", sandbox.endpoint, "--config", configPath];
+    const deploy = start([
+      "deploy",
+      SERVICE,
+      "--release",
+      "r2",
+      "--bake",
+      "1s",
+      ...FAST,
+      ...endpoint,
+    ]);
+    await until(() => deploy.stderr().includes(` of ${SERVICE}: r2 on `));
+    const waiting = start(["status", SERVICE, "--wait", "--json", ...FAST, ...endpoint]);
+    const watching = start(["status", SERVICE, "--watch", "--wait", ...FAST, ...endpoint]);
+    const [deployed, waited, watched] = await Promise.all([
+      deploy.done,
+      waiting.done,
+      watching.done,
+    ]);
+    expect(deployed.code).toBe(0);
+    expect(waited.stderr).toBe("");
+    expect(waited.code).toBe(0);
+    expect(JSON.parse(waited.stdout)).toMatchObject({
+      type: "result",
+      ok: true,
+      service: SERVICE,
+      outcome: "completed",
+      exitCode: 0,
+      release: "s3://releases/web/e2e/r2.tar.gz",
+    });
+    expect(watched.code).toBe(0);
+    const lines = watched.stdout.trimEnd().split("\n");
+    // a line per change: the steps as they come, then the swap gone, then the summary
+    expect(lines.some((l) => / step 1\/4 \(5%\)[,;] /.test(l))).toBe(true);
+    expect(lines.at(-2)).toMatch(/ web\/e2e: no swap in flight; weights /);
+    expect(lines.at(-1)).toMatch(
+      /^web\/e2e: swap \w+ completed: web-e2e-v\d+ is live \(r2\); waited /,
+    );
+    const changes = lines.map((l) => l.replace(/^\d\d:\d\d:\d\d /, ""));
+    for (let i = 1; i < changes.length; i++) expect(changes[i]).not.toBe(changes[i - 1]);
+
+    // a swap rolled back by its gate: exit 4, with the gate's error
+    const gated = start([
+      "deploy",
+      SERVICE,
+      "--release",
+      "r1",
+      "--bake",
+      "1s",
+      "--gate",
+      "exit 7",
+      ...FAST,
+      ...endpoint,
+    ]);
+    await until(() => gated.stderr().includes(` of ${SERVICE}: r1 on `));
+    const rolledBack = await yard("status", SERVICE, "--wait", ...FAST);
+    expect((await gated.done).code).toBe(4);
+    expect(rolledBack.code).toBe(4);
+    expect(rolledBack.stdout).toBe("");
+    expect(rolledBack.stderr).toMatch(/^error GATE_FAILED: web\/e2e: swap \w+ was rolled back /);
+  });
+
   it("sandbox serves in the foreground and stops cleanly on SIGINT", async () => {
     const run = start(["sandbox", "--port", "0", "--json"]);
     await until(() => run.stdout().includes("\n"));

@@ -1,10 +1,22 @@
-/** `switchyard status [service]`: server groups, roles, releases, capacity, health, weights, swaps. */
-import type { Command } from "commander";
+/**
+ * `switchyard status [service]`: server groups, roles, releases, capacity, health, weights, swaps.
+ * `--watch` follows a service's status as it changes, `--wait` blocks until its swap has ended
+ * (see ../status-watch.ts).
+ */
+import { type Command, Option } from "commander";
 import type { ServiceStatus } from "../../swap/status.js";
 import { type CliStream, globalsOf, writeLine } from "../io.js";
+import { parseDurationFlag } from "../options.js";
 import type { CommandContext } from "../program.js";
 import { formatElapsed, releaseVersion } from "../render.js";
-import { noteService, openSwitchyard } from "../shared.js";
+import { noteService, openSwitchyard, pollIntervalOption } from "../shared.js";
+
+interface StatusFlags {
+  watch?: boolean;
+  wait?: boolean;
+  timeout?: number;
+  pollInterval?: number;
+}
 
 /** The contract's `status --json` object: exactly these fields, in this order. */
 export function statusJson(s: ServiceStatus) {
@@ -111,11 +123,56 @@ export function registerStatus(program: Command, { io, state }: CommandContext):
       "server groups, roles, releases, capacity, health, listener weights and any swap in flight",
     )
     .argument("[service]", "the service, <app>/<env> (default: every service in the config)")
-    .action(async (service: string | undefined, _flags: unknown, command: Command) => {
+    .option(
+      "--watch",
+      "follow the service: redraw on every change (a line, or a JSON object, per change when not a terminal); Ctrl-C stops",
+    )
+    .option(
+      "--wait",
+      "block until no swap is in flight, then exit with its code: 0 completed, 4 rolled back, 1 halted or cancelled",
+    )
+    .addOption(
+      new Option(
+        "--timeout <duration>",
+        "with --wait: give up after this long, the swap going on (TIMEOUT, exit 1; default 1h)",
+      ).argParser(parseDurationFlag),
+    )
+    .addOption(pollIntervalOption())
+    .action(async (service: string | undefined, flags: StatusFlags, command: Command) => {
       noteService(state, service);
       const globals = globalsOf(command, io);
-      const yard = await openSwitchyard(globals, io, service === undefined ? {} : { service });
+      const following = flags.watch === true || flags.wait === true;
+      if (following && service === undefined) {
+        const { InputError } = await import("../../core/errors.js");
+        const flag = flags.watch ? "--watch" : "--wait";
+        throw new InputError("INVALID_INPUT", `status ${flag} needs a service`, {
+          hint: `switchyard status <service> ${flag}`,
+        });
+      }
+      if (flags.timeout !== undefined && !flags.wait) {
+        const { InputError } = await import("../../core/errors.js");
+        throw new InputError("INVALID_INPUT", "--timeout applies to status --wait", {
+          hint: `switchyard status ${service ?? "<service>"} --wait --timeout 30m`,
+        });
+      }
+      const yard = await openSwitchyard(globals, io, {
+        ...(service === undefined ? {} : { service }),
+        ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
+      });
       try {
+        if (following && service !== undefined) {
+          const { runStatusWatch } = await import("../status-watch.js");
+          await runStatusWatch({
+            io,
+            globals,
+            yard,
+            service,
+            watch: flags.watch === true,
+            wait: flags.wait === true,
+            ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
+          });
+          return;
+        }
         const statuses =
           service === undefined ? await yard.statusAll() : [await yard.status(service)];
         if (globals.json) {

@@ -52,6 +52,20 @@ describe("swapStatus", () => {
     });
   });
 
+  it("the bake of the step reached and the weights the swap set", () => {
+    const traffic = [{ targetGroupArn: "arn:tg/v002", weight: 25 }];
+    const baking = record({ bakeStartedAt: NOW - 1_000, traffic });
+    (baking.plan as { bakeMs?: number }).bakeMs = 60_000;
+    expect(swapStatus(baking, NOW)).toMatchObject({
+      bake: { startedAt: NOW - 1_000, ms: 60_000 },
+      traffic,
+    });
+    // no bake before the step's weights are in place, nor once it rolls back
+    expect(swapStatus(record({}), NOW)).toMatchObject({ bake: null, traffic: null });
+    const back = record({ phase: "rolling-back", bakeStartedAt: NOW, traffic });
+    expect(swapStatus(back, NOW).bake).toBeNull();
+  });
+
   it("while launching: step 0 and no weight", () => {
     expect(swapStatus(record({ phase: "launching", stepIndex: -1 }), NOW)).toMatchObject({
       step: 0,
