@@ -111,8 +111,10 @@ const stopRequested: Rule = (s) => {
 };
 
 /**
- * The listener as the swap last left it, or as the swap is about to set it (a crash between the
- * listener change and the record write): anything else is someone else's change.
+ * The listener as the swap last left it, or as the swap is about to set it: anything else is
+ * someone else's change. The latter is the swap's own change whose record write never happened
+ * (a crash, a failed write between the listener change and the record): it is recorded now, so
+ * the next comparison is against what the listener really has.
  */
 function trafficDrift(
   s: Snapshot,
@@ -122,11 +124,19 @@ function trafficDrift(
 ): Decision | undefined {
   const expected = c.traffic ?? plan.originalTargetGroups;
   const found = s.traffic.targetGroups;
-  if (sameWeights(found, expected) || (next && sameWeights(found, next))) return undefined;
+  if (sameWeights(found, expected)) return undefined;
+  if (next && sameWeights(found, next)) {
+    return act({
+      type: "updateCursor",
+      cursor: { traffic: next },
+      reason: "the listener shows the weights this swap set",
+    });
+  }
+  const where = c.phase === "shifting" ? ` at step ${c.stepIndex + 1}` : ` while ${c.phase}`;
   return {
     kind: "drift",
     drift: {
-      what: `the listener's action changed outside this swap: expected ${formatWeights(expected)}, found ${formatWeights(found)}`,
+      what: `the listener's action changed outside this swap${where}: expected ${formatWeights(expected)}, found ${formatWeights(found)}`,
       expected,
       found,
     },

@@ -121,11 +121,9 @@ describe("a swap killed after any action, then resumed", () => {
       expect(run.killed).toBe(true);
       seen.push(run.actions.at(-1) ?? "");
       const abort = k % 3 === 0;
-      const result = await world.yard
-        .resume(SERVICE, { abort })
-        .result.catch((error: unknown) => {
-          throw new Error(`killed after "${run.actions.at(-1)}" (k=${k}, abort ${abort}): ${error}`);
-        });
+      const result = await world.yard.resume(SERVICE, { abort }).result.catch((error: unknown) => {
+        throw new Error(`killed after "${run.actions.at(-1)}" (k=${k}, abort ${abort}): ${error}`);
+      });
       expect(result.outcome, `killed after "${run.actions.at(-1)}"`).toBe(
         abort ? "rolled-back" : "completed",
       );

@@ -605,12 +605,16 @@ describe("nextAction: what others did and asked", () => {
         ],
       },
     });
-    const d = nextAction(
-      at25,
-      plan(),
-      shifting({ stepIndex: 1, bakeStartedAt: undefined, traffic: wrote5 }),
-    );
-    expect(actionOf(d)).toMatchObject({ type: "updateCursor", cursor: { bakeStartedAt: NOW } });
+    const c = shifting({ stepIndex: 1, bakeStartedAt: undefined, traffic: wrote5 });
+    // first the record catches up with the listener, then the swap goes on from there
+    expect(actionOf(nextAction(at25, plan(), c))).toEqual({
+      type: "updateCursor",
+      cursor: { traffic: at25.traffic.targetGroups },
+      reason: "the listener shows the weights this swap set",
+    });
+    expect(
+      actionOf(nextAction(at25, plan(), { ...c, traffic: at25.traffic.targetGroups })),
+    ).toMatchObject({ type: "updateCursor", cursor: { bakeStartedAt: NOW } });
   });
 
   it("green deleted by someone else mid-shift is drift", () => {
@@ -726,9 +730,12 @@ describe("nextAction after a crash between a listener change and its record writ
       green: undefined,
       traffic: { ...s.traffic, targetGroups: [...before, { targetGroupArn: GREEN_TG, weight: 0 }] },
     });
-    expect(actionOf(nextAction(withGreen, plan(), cursor({ traffic: before })))?.type).toBe(
-      "createGroup",
-    );
+    expect(actionOf(nextAction(withGreen, plan(), cursor({ traffic: before })))).toMatchObject({
+      type: "updateCursor",
+      cursor: { traffic: withGreen.traffic.targetGroups },
+    });
+    const caughtUp = cursor({ traffic: withGreen.traffic.targetGroups });
+    expect(actionOf(nextAction(withGreen, plan(), caughtUp))?.type).toBe("createGroup");
     // anything else is someone else's change
     const other = world({
       green: undefined,
