@@ -1,12 +1,14 @@
 /**
  * Benchmarks of the swap engine against the sandbox: overhead over the ideal swap time,
- * detection latency, API calls per swap by operation, and rollback latency through the CLI.
+ * detection latency, API calls per swap by operation, sequential AWS round trips on the
+ * critical path of rollback, status and plan, and rollback latency through the CLI.
  * Every figure is the median of several runs; results go to docs/benchmarks.md.
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 const POLL_MS = 100;
@@ -200,6 +202,201 @@ async function callsPerSwap(lines: string[]) {
   );
 }
 
+/** Added latency per sandbox call for the round-trip benchmarks (real milliseconds). */
+const LATENCY_MS = 100;
+
+function callsSince(world: SwapWorld, before: Map<string, number>): number {
+  let n = 0;
+  for (const [op, count] of world.clients.calls) n += count - (before.get(op) ?? 0);
+  return n;
+}
+
+interface Timed {
+  ms: number;
+  calls: number;
+  /** rollback only: from the call to the decision to move traffic (the `setTraffic` event) */
+  decidedMs?: number;
+  /** rollback only: from the call until its result (bookkeeping done, lock released) */
+  endMs?: number;
+  endCalls?: number;
+}
+
+/**
+ * Runs `measure` 2 × RUNS times, alternating without and with LATENCY_MS added to every sandbox
+ * call; the latency is on only while `measure` runs its timed part (it calls `done` when the
+ * timed part is over, so the untimed rest of an operation runs without it).
+ */
+async function alternating(
+  world: SwapWorld,
+  measure: (latency: boolean) => Promise<Timed>,
+): Promise<{ without: Timed[]; with: Timed[] }> {
+  const out = { without: [] as Timed[], with: [] as Timed[] };
+  for (let i = 0; i < 2 * RUNS; i++) {
+    const latency = i % 2 === 1;
+    (latency ? out.with : out.without).push(await measure(latency));
+    world.sandbox.faults.clear();
+    process.stderr.write(".");
+  }
+  return out;
+}
+
+/** Rollback to the standby, timed from the call until the sandbox applies its listener change. */
+async function timedRollback(world: SwapWorld, latency: boolean): Promise<Timed> {
+  const runtime = world.sandbox.context.runtime;
+  const original = runtime.listenerChanged;
+  let changedAt = 0;
+  let callsAtChange = 0;
+  const before = new Map(world.clients.calls);
+  let moved!: () => void;
+  const changed = new Promise<void>((resolve) => {
+    moved = resolve;
+  });
+  // the ModifyListener handler tells the runtime right after changing the listener's action:
+  // the moment traffic moves in the sandbox (after the call's injected latency)
+  runtime.listenerChanged = (listener) => {
+    if (!changedAt) {
+      changedAt = performance.now();
+      callsAtChange = callsSince(world, before);
+      moved();
+    }
+    original.call(runtime, listener);
+  };
+  const from = world.events.length;
+  try {
+    if (latency) world.sandbox.faults.set([{ latencyMs: LATENCY_MS }]);
+    const started = performance.now();
+    const startedWall = Date.now();
+    const op = world.yard.rollback(SERVICE);
+    await Promise.race([changed, op.result]);
+    await op.result;
+    const endMs = performance.now() - started;
+    const actions = world.events.slice(from).filter((e) => e.type === "action");
+    if (!changedAt || actions[0]?.action !== "setTraffic") {
+      throw new Error(`the rollback's first change was ${actions[0]?.action}, not setTraffic`);
+    }
+    return {
+      ms: changedAt - started,
+      calls: callsAtChange,
+      decidedMs: actions[0].at - startedWall,
+      endMs,
+      endCalls: callsSince(world, before),
+    };
+  } finally {
+    runtime.listenerChanged = original;
+    world.sandbox.faults.clear();
+  }
+}
+
+async function timedCall(
+  world: SwapWorld,
+  latency: boolean,
+  work: () => Promise<unknown>,
+): Promise<Timed> {
+  const before = new Map(world.clients.calls);
+  if (latency) world.sandbox.faults.set([{ latencyMs: LATENCY_MS }]);
+  const started = performance.now();
+  await work();
+  const ms = performance.now() - started;
+  world.sandbox.faults.clear();
+  return { ms, calls: callsSince(world, before) };
+}
+
+async function roundTrips(lines: string[]) {
+  const world = await swapWorld({ pollIntervalMs: POLL_MS });
+  const rows: string[] = [];
+  const row = (
+    figure: string,
+    runs: { without: Timed[]; with: Timed[] },
+    target: number | undefined,
+    pick: (t: Timed) => number = (t) => t.ms,
+    calls: (t: Timed) => number | undefined = (t) => t.calls,
+  ) => {
+    const a = median(runs.without.map(pick));
+    const b = median(runs.with.map(pick));
+    const trips = (b - a) / LATENCY_MS;
+    const n =
+      calls(runs.without[0]!) === undefined ? "" : median(runs.without.map((t) => calls(t)!));
+    // a quarter of a round trip is left for the noise of two medians of a few runs
+    const verdict = target === undefined ? "" : trips <= target + 0.25 ? "met" : "missed";
+    rows.push(
+      `| ${figure} | ${round(a)} ms | ${round(b)} ms | **${round(trips, 1)}** | ${n} | ${target === undefined ? "–" : `≤ ${target}`} | ${verdict} |`,
+    );
+  };
+  try {
+    await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 100 }).result;
+    await world.yard.deploy(SERVICE, { release: "r2", bakeMs: 100 }).result;
+    // warm-up: each operation's modules loaded and its connections open before timing
+    await world.yard.rollback(SERVICE).result;
+    await world.yard.rollback(SERVICE).result;
+    await world.yard.status(SERVICE);
+    await world.yard.plan(SERVICE, { release: "r2" });
+
+    const rollbacks = await alternating(world, async (latency) => {
+      const t = await timedRollback(world, latency);
+      // roll forward again (no latency), so each run starts from r2 live and r1 on standby
+      await world.yard.rollback(SERVICE).result;
+      return t;
+    });
+    row("rollback, until traffic moves", rollbacks, 2);
+    row(
+      "… until it decides to move traffic (the `setTraffic` event)",
+      rollbacks,
+      undefined,
+      (t) => t.decidedMs ?? Number.NaN,
+      () => undefined,
+    );
+    row(
+      "… until it ends (bookkeeping done, lock released)",
+      rollbacks,
+      undefined,
+      (t) => t.endMs ?? Number.NaN,
+      (t) => t.endCalls,
+    );
+    row(
+      "status of one service",
+      await alternating(world, (latency) =>
+        timedCall(world, latency, () => world.yard.status(SERVICE)),
+      ),
+      2,
+    );
+    row(
+      "deploy preflight (`plan`)",
+      await alternating(world, (latency) =>
+        timedCall(world, latency, () => world.yard.plan(SERVICE, { release: "r2" })),
+      ),
+      4,
+    );
+  } finally {
+    await world.stop();
+  }
+  lines.push(
+    "## Sequential round trips",
+    "",
+    `How many AWS round trips an operation waits for one after the other: the sandbox adds`,
+    `${LATENCY_MS} ms to every call (a fault rule with only \`latencyMs\`) in every other run, and`,
+    `round trips = (median with latency − median without) / ${LATENCY_MS} ms. ${RUNS} + ${RUNS} runs,`,
+    "alternating. Calls run at once count once; a call's latency is added before the sandbox",
+    "carries it out, so a change counts as one round trip by the time it has taken effect.",
+    "",
+    "- **rollback**: `rollback` after deploys r1 then r2 (the standby healthy and in the listener's",
+    "  action), from the call until the sandbox changes the listener's action (its ModifyListener",
+    "  handler telling the runtime); each run then rolls forward again without latency.",
+    "- **status**: `status(service)`, end to end.",
+    "- **plan**: `plan(service, { release })`, the deploy's read-only preflight, end to end.",
+    "",
+    `| operation | without latency | with ${LATENCY_MS} ms | round trips | calls | target | |`,
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...rows,
+    "",
+    "Targets: a rollback moves traffic after one batch of reads (the lock, the listener, the",
+    "groups and the last change at once) and the listener change; status reads the listener,",
+    "groups and swap record at once, then every group's target health at once; a preflight",
+    "reads everything at once. *calls* is the number of requests up to the measured point",
+    "(median of the runs without latency).",
+    "",
+  );
+}
+
 async function rollbackLatency(lines: string[]) {
   const world = await swapWorld({ pollIntervalMs: POLL_MS });
   const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
@@ -287,6 +484,7 @@ export async function main(args: string[]) {
   ];
   if (want("overhead")) await overheadAndDetection(lines);
   if (want("calls")) await callsPerSwap(lines);
+  if (want("roundtrips")) await roundTrips(lines);
   if (want("rollback")) await rollbackLatency(lines);
   process.stderr.write("\n");
   const text = `${lines.join("\n")}\n`;
