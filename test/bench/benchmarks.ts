@@ -1,7 +1,8 @@
 /**
  * Benchmarks of the swap engine against the sandbox: overhead over the ideal swap time,
  * detection latency, API calls per swap by operation, sequential AWS round trips on the
- * critical path of rollback, status and plan, and rollback latency through the CLI.
+ * critical path of rollback, status and plan, rollback latency through the CLI, and how fast a
+ * driving process sees control requests and a lost lock.
  * Every figure is the median of several runs; results go to docs/benchmarks.md.
  */
 import { spawn } from "node:child_process";
@@ -9,6 +10,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
+import { isSwitchyardError } from "../../src/core/errors.js";
+import type { SwitchyardEvent } from "../../src/core/events.js";
+import { createSwitchyard } from "../../src/switchyard.js";
 import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 const POLL_MS = 100;
@@ -213,6 +218,27 @@ function callsSince(world: SwapWorld, before: Map<string, number>): number {
   let n = 0;
   for (const [op, count] of world.clients.calls) n += count - (before.get(op) ?? 0);
   return n;
+}
+
+/** The first event from index `from` on that matches, once it has been emitted. */
+async function nextEvent<T extends SwitchyardEvent["type"]>(
+  world: SwapWorld,
+  from: number,
+  type: T,
+  match: (e: Extract<SwitchyardEvent, { type: T }>) => boolean = () => true,
+  timeoutMs = 60_000,
+): Promise<Extract<SwitchyardEvent, { type: T }>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = world.events
+      .slice(from)
+      .find(
+        (e): e is Extract<SwitchyardEvent, { type: T }> => e.type === type && match(e as never),
+      );
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no ${type} event within ${timeoutMs} ms`);
+    await sleep(2);
+  }
 }
 
 interface Timed {
@@ -508,6 +534,111 @@ async function rollbackLatency(lines: string[]) {
   );
 }
 
+/** The poll interval of the driving process in the control benchmarks. */
+const CONTROL_POLL_MS = 500;
+
+async function controlLatency(lines: string[]) {
+  const P = CONTROL_POLL_MS;
+  const HEARTBEAT_MS = 3 * P;
+  const world = await swapWorld({ pollIntervalMs: P });
+  // the driver refreshes its heartbeat every 3 P, the defaults' ratio (5 s poll, 15 s heartbeat);
+  // requests come at a random moment of the heartbeat period, so at a random phase of both timers
+  // (the next poll's read or heartbeat's write, whichever comes first, sees them)
+  const driver = createSwitchyard({
+    config: world.config,
+    clients: world.clients,
+    pollIntervalMs: P,
+    heartbeatMs: HEARTBEAT_MS,
+    onEvent: (e) => world.events.push(e),
+  });
+  const steering = world.another();
+  const promoteRuns: number[] = [];
+  const lostRuns: number[] = [];
+  try {
+    await driver.deploy(SERVICE, { release: "r1", bakeMs: 100 }).result;
+    // promote: one swap with a step per run, each step's bake (10 minutes) ended by a promote
+    const steps = Array.from({ length: RUNS }, (_, i) => Math.round(((i + 1) / RUNS) * 100));
+    let from = world.events.length;
+    const swap = driver.deploy(SERVICE, { release: "r2", steps, bakeMs: 600_000 });
+    for (let step = 1; step <= steps.length; step++) {
+      await nextEvent(world, from, "step.shifted", (e) => e.step === step);
+      await sleep(Math.random() * HEARTBEAT_MS);
+      await steering.promote(SERVICE).result;
+      const promoted = Date.now();
+      const baked = await nextEvent(world, from, "step.baked", (e) => e.step === step);
+      promoteRuns.push((baked.at - promoted) / P);
+      process.stderr.write(".");
+    }
+    const result = await swap.result;
+    if (!result.ok) throw new Error(`the promoted swap failed: ${result.error?.message}`);
+
+    // the swap record deleted under a swap baking at 100 %: how long until the driver stops
+    const recordKey = `${world.config.state.prefix}/${SERVICE}/swap.json`;
+    for (let i = 0; i < RUNS; i++) {
+      const blue = (await driver.status(SERVICE)).groups.find((g) => g.role === "live");
+      if (!blue) throw new Error("no live group");
+      from = world.events.length;
+      const op = driver.deploy(SERVICE, {
+        release: blue.release.endsWith("r2.tar.gz") ? "r1" : "r2",
+        steps: [100],
+        bakeMs: 600_000,
+      });
+      await nextEvent(world, from, "step.shifted");
+      await sleep(Math.random() * HEARTBEAT_MS);
+      await world.clients.s3.send(
+        new DeleteObjectCommand({ Bucket: world.config.state.bucket, Key: recordKey }),
+      );
+      const deleted = Date.now();
+      const error = await op.result.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const stopped = Date.now();
+      if (!isSwitchyardError(error, "LOCK_LOST")) {
+        throw new Error(`the swap whose record was deleted ended with ${String(error)}`);
+      }
+      lostRuns.push((stopped - deleted) / P);
+      // put traffic back on blue, and delete the group the stopped swap left behind
+      await driver.rollback(SERVICE, { to: blue.name }).result;
+      await driver.retire({ keep: 1, minAge: 0 });
+      process.stderr.write(".");
+    }
+  } finally {
+    await world.stop();
+  }
+  const fmt = (xs: number[]) => xs.map((x) => round(x, 2)).join(", ");
+  lines.push(
+    "## Control requests and a lost lock",
+    "",
+    "How soon the process driving a swap sees what another process writes into its swap record,",
+    `in units of its poll interval P = ${P} ms; the driver's heartbeat is every 3 P (the ratio of`,
+    "the defaults, 5 s and 15 s). Each request comes at a random moment of the heartbeat period,",
+    "so at a random phase of both timers.",
+    "",
+    `- **promote**: a swap at ${stepList(RUNS)} with a 10-minute bake per step; at each step a second`,
+    "  switchyard on the same sandbox promotes it; from the promote's result to the driver's",
+    "  `step.baked`.",
+    "- **lost lock**: a swap baking at 100 %; its swap record is deleted (DeleteObject); from the",
+    "  delete's answer to the driver's `deploy(…).result` rejecting with LOCK_LOST (each run then",
+    "  rolls back to blue and retires the group left behind).",
+    "",
+    "| figure | median | runs | target | |",
+    "| --- | --- | --- | --- | --- |",
+    `| promote → step baked | ${round(median(promoteRuns), 2)} P (${round(median(promoteRuns) * P)} ms) | ${fmt(promoteRuns)} | ≤ 1 P | ${median(promoteRuns) <= 1 ? "met" : "missed"} |`,
+    `| record deleted → LOCK_LOST | ${round(median(lostRuns), 2)} P (${round(median(lostRuns) * P)} ms) | ${fmt(lostRuns)} | ≤ 1 P | ${median(lostRuns) <= 1 ? "met" : "missed"} |`,
+    "",
+    "The driver reads its record at every poll and writes it at every heartbeat; whichever comes",
+    "first sees a control request (a read, or a write refused with 412 and read back) or the",
+    "deleted record (a read or a write answered 404). A promote then costs the write that",
+    "answers it before `step.baked`. Worst case one poll plus a few round trips.",
+    "",
+  );
+}
+
+function stepList(n: number): string {
+  return `${Array.from({ length: n }, (_, i) => Math.round(((i + 1) / n) * 100)).join("/")}%`;
+}
+
 export async function main(args: string[]) {
   const only = new Set(args);
   const want = (name: string) => only.size === 0 || only.has(name);
@@ -526,6 +657,7 @@ export async function main(args: string[]) {
   if (want("calls")) await callsPerSwap(lines);
   if (want("roundtrips")) await roundTrips(lines);
   if (want("rollback")) await rollbackLatency(lines);
+  if (want("control")) await controlLatency(lines);
   process.stderr.write("\n");
   const text = `${lines.join("\n")}\n`;
   if (only.size === 0) writeFileSync(new URL("../../docs/benchmarks.md", import.meta.url), text);
