@@ -429,6 +429,11 @@ async function roundTrips(lines: string[]) {
   );
 }
 
+const load = () =>
+  loadavg()
+    .map((x) => round(x, 2))
+    .join(", ");
+
 /** Spawns `node …args` from the checkout; resolves with its exit code once it has exited. */
 function node(args: string[]): Promise<number> {
   return new Promise<number>((resolve) => {
@@ -529,6 +534,8 @@ async function rollbackLatency(lines: string[]) {
     `| spawn → exit of \`switchyard rollback\` (its bookkeeping done) | ${round(median(exits))} ms | ${exits.join(", ")} |`,
     `| spawn → exit of \`node -e 0\` | ${round(median(bare))} ms | ${bare.join(", ")} |`,
     `| (first request on standby − propagation) / \`node -e 0\` | **${round(ratio, 1)}×** | |`,
+    "",
+    `Load average (1, 5, 15 min) after these runs: ${load()}.`,
     "",
     `Targets: ≤ 1.0 s including process start (${median(runs) <= 1000 ? "met" : "missed"}); ≤ 4× a bare`,
     `Node start once the propagation delay is taken off (${ratio <= 4 ? "met" : "missed"}).`,
@@ -650,9 +657,8 @@ export async function main(args: string[]) {
     "Produced by `npm run bench` (test/bench/benchmarks.ts) against the in-process sandbox at time",
     `scale 0.01, on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown cpu"}), Node ${process.version}.`,
     `Each figure is the median of ${RUNS} runs unless the table says otherwise. Do not edit by hand.`,
-    `Load average when the run started: ${loadavg()
-      .map((x) => round(x, 2))
-      .join(", ")} (other processes on the machine slow the process-start figures most).`,
+    `Load average (1, 5, 15 min) when the run started: ${load()}; when it ended: see the end.`,
+    "Other processes on the machine slow the process-start figures (Rollback) most.",
     "",
   ];
   if (want("overhead")) await overheadAndDetection(lines);
@@ -660,6 +666,7 @@ export async function main(args: string[]) {
   if (want("roundtrips")) await roundTrips(lines);
   if (want("rollback")) await rollbackLatency(lines);
   if (want("control")) await controlLatency(lines);
+  lines.push(`Load average (1, 5, 15 min) when the run ended: ${load()}.`, "");
   process.stderr.write("\n");
   const text = `${lines.join("\n")}\n`;
   if (only.size === 0) writeFileSync(new URL("../../docs/benchmarks.md", import.meta.url), text);
