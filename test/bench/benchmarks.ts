@@ -255,8 +255,7 @@ interface Timed {
 
 /**
  * Runs `measure` 2 × RUNS times, alternating without and with LATENCY_MS added to every sandbox
- * call; the latency is on only while `measure` runs its timed part (it calls `done` when the
- * timed part is over, so the untimed rest of an operation runs without it).
+ * call (`measure` turns the latency on for the operation it times, and off after it).
  */
 async function alternating(
   world: SwapWorld,
@@ -279,17 +278,12 @@ async function timedRollback(world: SwapWorld, latency: boolean): Promise<Timed>
   let changedAt = 0;
   let callsAtChange = 0;
   const before = new Map(world.clients.calls);
-  let moved!: () => void;
-  const changed = new Promise<void>((resolve) => {
-    moved = resolve;
-  });
   // the ModifyListener handler tells the runtime right after changing the listener's action:
   // the moment traffic moves in the sandbox (after the call's injected latency)
   runtime.listenerChanged = (listener) => {
     if (!changedAt) {
       changedAt = performance.now();
       callsAtChange = callsSince(world, before);
-      moved();
     }
     original.call(runtime, listener);
   };
@@ -298,9 +292,7 @@ async function timedRollback(world: SwapWorld, latency: boolean): Promise<Timed>
     if (latency) world.sandbox.faults.set([{ latencyMs: LATENCY_MS }]);
     const started = performance.now();
     const startedWall = Date.now();
-    const op = world.yard.rollback(SERVICE);
-    await Promise.race([changed, op.result]);
-    await op.result;
+    await world.yard.rollback(SERVICE).result;
     const endMs = performance.now() - started;
     const actions = world.events.slice(from).filter((e) => e.type === "action");
     if (!changedAt || actions[0]?.action !== "setTraffic") {
