@@ -649,6 +649,8 @@ export async function main(args: string[]) {
     "Produced by `npm run bench` (test/bench/benchmarks.ts) against the in-process sandbox at time",
     `scale 0.01, on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown cpu"}), Node ${process.version}.`,
     `Each figure is the median of ${RUNS} runs unless the table says otherwise. Do not edit by hand.`,
+    "`npm run bench -- <section>…` (overhead, calls, roundtrips, rollback, control) runs only those",
+    "and prints them without writing this file.",
     `Load average (1, 5, 15 min) when the run started: ${load()}; when it ended: see the end.`,
     "Other processes on the machine slow the process-start figures (Rollback) most.",
     "",
