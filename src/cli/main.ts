@@ -6,6 +6,11 @@
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
+// Node 22.1+ keeps compiled modules on disk between runs: a rollback starts faster the second
+// time. Node 20 has no such cache; there this does nothing.
+const { default: nodeModule } = await import("node:module");
+(nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
 const { runCli } = await import("./run.js");
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
