@@ -47,6 +47,20 @@ export async function openSwitchyard(
   });
 }
 
+/** The service's configured gates as commands, run in the CLI's environment and folder. */
+export async function configuredGates(
+  yard: Switchyard,
+  service: string,
+  io: CliIo,
+  extra: readonly string[] = [],
+) {
+  const { commandGates } = await import("./gates.js");
+  return commandGates(yard.config.services[service]?.gates ?? [], extra, {
+    env: io.env,
+    ...(io.cwd ? { cwd: io.cwd } : {}),
+  });
+}
+
 /** The contract's result object of a swap or resume. */
 export function swapResultObject(r: SwapResult): ResultObject {
   return {

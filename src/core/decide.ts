@@ -143,6 +143,12 @@ function trafficDrift(
   } satisfies Decision;
 }
 
+/** The first deploy's warm-up rule goes once green is live or gone. */
+const noWarmupRule: Rule = (s) =>
+  s.traffic.warmupRule
+    ? act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn })
+    : undefined;
+
 /** Green's group deleted by someone else once the shift began. */
 const greenGone: Rule = (s, plan) => {
   if (s.green?.asg && !s.green.asg.deleting) return undefined;
@@ -416,13 +422,7 @@ const FINALIZING: Array<[string, Rule]> = [
       });
     },
   ],
-  [
-    "no warm-up rule",
-    (s) =>
-      s.traffic.warmupRule
-        ? act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn })
-        : undefined,
-  ],
+  ["no warm-up rule", noWarmupRule],
   ["blue's pin released", (s, _plan, c) => releasePin(s.blue, c)],
   [
     "blue keeps its capacity as the standby",
@@ -482,13 +482,7 @@ const ROLLING_BACK: Array<[string, Rule]> = [
       return undefined;
     },
   ],
-  [
-    "no warm-up rule",
-    (s) =>
-      s.traffic.warmupRule
-        ? act({ type: "deleteWarmupRule", ruleArn: s.traffic.warmupRule.arn })
-        : undefined,
-  ],
+  ["no warm-up rule", noWarmupRule],
   ["blue's pin released", (s, _plan, c) => releasePin(s.blue, c)],
   [
     "blue's alarms and schedules back on",

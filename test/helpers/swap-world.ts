@@ -9,6 +9,7 @@ import { join } from "node:path";
 import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
+  DescribeListenersCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { buildSampleRelease, type SampleVariant } from "../../examples/sample-app/release.js";
@@ -160,4 +161,17 @@ export async function sampleAppDir(root: string, name: string): Promise<string> 
     join(dir, "server.mjs"),
   );
   return dir;
+}
+
+/** The listener's forward action as `{ <target group name>: weight }`, read through the SDK. */
+export async function listenerWeights(world: SwapWorld): Promise<Record<string, number>> {
+  const out = await world.clients.elbv2.send(
+    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
+  );
+  return Object.fromEntries(
+    (out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => [
+      /targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1] ?? "",
+      t.Weight ?? 0,
+    ]),
+  );
 }

@@ -9,19 +9,7 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCodeOf } from "../../src/core/errors.js";
-import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
-
-async function weights(world: SwapWorld) {
-  const out = await world.clients.elbv2.send(
-    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
-  );
-  return Object.fromEntries(
-    (out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => [
-      /targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1],
-      t.Weight,
-    ]),
-  );
-}
+import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 /** An operator's emergency change at the console: every weight set by hand. */
 async function setByHand(world: SwapWorld, by: Record<string, number>) {
@@ -79,7 +67,7 @@ describe("a change switchyard did not make stops the swap", () => {
     await driftedSwap("r2", "web-test-v002", "web-test-v001");
     // not overwritten, now or later
     await new Promise((r) => setTimeout(r, 500));
-    expect(await weights(world)).toEqual({ "web-test-v001": 100, "web-test-v002": 0 });
+    expect(await listenerWeights(world)).toEqual({ "web-test-v001": 100, "web-test-v002": 0 });
     const status = await world.yard.status(SERVICE);
     expect(status.swap).toMatchObject({ phase: "halted", halted: { code: "DRIFT" } });
     expect(status.swap?.halted?.drift?.what).toMatch(/changed outside this swap/);
@@ -101,7 +89,7 @@ describe("a change switchyard did not make stops the swap", () => {
     });
     // from the operator's state straight to the next step: 25 % is not put back first
     expect(shifted).toEqual([50, 100]);
-    expect(await weights(world)).toEqual({ "web-test-v002": 100, "web-test-v001": 0 });
+    expect(await listenerWeights(world)).toEqual({ "web-test-v002": 100, "web-test-v001": 0 });
     expect((await world.yard.status(SERVICE)).swap).toBeNull();
   });
 
@@ -112,7 +100,7 @@ describe("a change switchyard did not make stops the swap", () => {
       appliedBy: "here",
       result: { ok: false, live: "web-test-v002" },
     });
-    expect(await weights(world)).toEqual({ "web-test-v002": 100, "web-test-v001": 0 });
+    expect(await listenerWeights(world)).toEqual({ "web-test-v002": 100, "web-test-v001": 0 });
   });
 
   it("a confirmed plan is refused when the live group changed since, naming the change", async () => {
@@ -123,14 +111,14 @@ describe("a change switchyard did not make stops the swap", () => {
       .another()
       .deploy(SERVICE, { release: "r1", steps: [100], bakeMs: 20 }).result;
     expect(hotfix.ok).toBe(true);
-    const before = await weights(world);
+    const before = await listenerWeights(world);
     const error = await world.yard
       .deploy(SERVICE, { release: "r1", plan })
       .result.catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "PLAN_CHANGED" });
     expect(exitCodeOf(error)).toBe(2);
     expect((error as Error).message).toContain(`the live group is now ${hotfix.live}`);
-    expect(await weights(world)).toEqual(before);
+    expect(await listenerWeights(world)).toEqual(before);
     expect((await world.yard.status(SERVICE)).swap).toBeNull();
   });
 

@@ -3,14 +3,11 @@ import {
   DescribeScalingActivitiesCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { DescribeLaunchTemplatesCommand } from "@aws-sdk/client-ec2";
-import {
-  DescribeListenersCommand,
-  DescribeTargetGroupsCommand,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DescribeTargetGroupsCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { exitCodeOf, isSwitchyardError } from "../../src/core/errors.js";
 import { createSwitchyard } from "../../src/switchyard.js";
-import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 const MUTATING =
   /:(Create|Delete|Modify|Register|Deregister|Add|Remove|Set|Put|Update|Suspend|Resume|Attach|Detach)/;
@@ -22,18 +19,6 @@ function mutatingCalls(calls: Map<string, number>, since: Map<string, number> = 
     if (d > 0 && MUTATING.test(op) && !op.startsWith("s3:")) out[op] = d;
   }
   return out;
-}
-
-async function weights(world: SwapWorld) {
-  const out = await world.clients.elbv2.send(
-    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
-  );
-  return Object.fromEntries(
-    (out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => [
-      /targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1],
-      t.Weight,
-    ]),
-  );
 }
 
 async function asg(world: SwapWorld, name: string) {
@@ -66,7 +51,7 @@ describe("failures during a swap roll back to blue", () => {
     expect(result.error?.code).toBe("GREEN_UNHEALTHY");
     expect(exitCodeOf(result.error)).toBe(4);
     expect(result.live).toBe("web-test-v001");
-    expect(await weights(world)).toEqual({ "web-test-v001": 100 });
+    expect(await listenerWeights(world)).toEqual({ "web-test-v001": 100 });
     const after = await asg(world, "web-test-v001");
     expect({ min: after?.MinSize, max: after?.MaxSize, desired: after?.DesiredCapacity }).toEqual({
       min: before?.MinSize,
@@ -109,7 +94,7 @@ describe("failures during a swap roll back to blue", () => {
     expect(exitCodeOf(result.error)).toBe(4);
     expect(seen.filter((w) => w === 25)).toHaveLength(1);
     expect(seen).not.toContain(50);
-    const w = await weights(world);
+    const w = await listenerWeights(world);
     expect(w["web-test-v001"]).toBe(100);
     expect(Object.keys(w)).not.toContain("web-test-v003");
     // blue's pin released
@@ -142,7 +127,7 @@ describe("rollback", () => {
       op.startsWith("elbv2:"),
     );
     expect(Object.fromEntries(elb)).toEqual({ "elbv2:ModifyListener": 1 });
-    expect(await weights(world)).toEqual({ "web-test-v001": 100, "web-test-v002": 0 });
+    expect(await listenerWeights(world)).toEqual({ "web-test-v001": 100, "web-test-v002": 0 });
     const standby = await asg(world, "web-test-v002");
     expect(standby?.SuspendedProcesses?.map((p) => p.ProcessName).sort()).toEqual([
       "AlarmNotification",

@@ -14,21 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCodeOf } from "../../src/core/errors.js";
 import { readRecord } from "../../src/swap/record.js";
 import { eventually } from "../helpers/sandbox.js";
-import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 const STATE = { bucket: "releases", prefix: ".switchyard" };
-
-async function weights(world: SwapWorld) {
-  const out = await world.clients.elbv2.send(
-    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
-  );
-  return Object.fromEntries(
-    (out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => [
-      /targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1],
-      t.Weight,
-    ]),
-  );
-}
 
 describe("the swap record as an exactly-once lock", () => {
   let world: SwapWorld;
@@ -69,7 +57,7 @@ describe("the swap record as an exactly-once lock", () => {
     world.sandbox.faults.clear();
     expect(lost).toBeGreaterThanOrEqual(1);
     expect(result).toMatchObject({ ok: true, live: "web-test-v003" });
-    expect(await weights(world)).toEqual({ "web-test-v003": 100, "web-test-v002": 0 });
+    expect(await listenerWeights(world)).toEqual({ "web-test-v003": 100, "web-test-v002": 0 });
   });
 
   it("the record deleted under a live swap: it stops within one poll, changes nothing more, exit 1", async () => {
@@ -98,10 +86,10 @@ describe("the swap record as an exactly-once lock", () => {
     expect(exitCodeOf(error)).toBe(1);
     expect(stoppedAt - deletedAt).toBeLessThan(POLL + 1_000);
     // traffic as the swap left it: 25 % on green, nothing re-imposed afterwards
-    const left = await weights(world);
+    const left = await listenerWeights(world);
     expect(left).toMatchObject({ "web-test-v003": 75, "web-test-v004": 25 });
     await new Promise((r) => setTimeout(r, 3 * POLL));
-    expect(await weights(world)).toEqual(left);
+    expect(await listenerWeights(world)).toEqual(left);
     expect((await world.yard.status(SERVICE)).swap).toBeNull();
     // an operator puts traffic back on blue by hand
     const out = await world.clients.elbv2.send(

@@ -5,26 +5,13 @@
  * waits, and leaves tags that agree with the listener every time.
  */
 import { UpdateAutoScalingGroupCommand } from "@aws-sdk/client-auto-scaling";
-import { DescribeListenersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCodeOf } from "../../src/core/errors.js";
 import { readRecord } from "../../src/swap/record.js";
 import { eventually } from "../helpers/sandbox.js";
-import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 const STATE = { bucket: "releases", prefix: ".switchyard" };
-
-async function weights(world: SwapWorld) {
-  const out = await world.clients.elbv2.send(
-    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
-  );
-  return Object.fromEntries(
-    (out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? []).map((t) => [
-      /targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1],
-      t.Weight,
-    ]),
-  );
-}
 
 /** The live group by the listener, and every group's role tag agrees with it. */
 async function liveAndConsistent(world: SwapWorld) {
@@ -65,13 +52,13 @@ describe("rollback restores what was live before", () => {
     // v001 (r1) is live; the last change's "before" is v003 (r2): roll back to it...
     await world.yard.rollback(SERVICE).result;
     // ...and v002 also runs r2, so asking for it from v003 changes no release
-    const before = await weights(world);
+    const before = await listenerWeights(world);
     const error = await world.yard
       .rollback(SERVICE, { to: "web-test-v002" })
       .result.catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "NOTHING_TO_ROLL_BACK" });
     expect(exitCodeOf(error)).toBe(2);
-    expect(await weights(world)).toEqual(before);
+    expect(await listenerWeights(world)).toEqual(before);
     expect(await readRecord(world.clients, STATE, SERVICE)).toBeUndefined();
   });
 });
@@ -144,7 +131,7 @@ describe("rollback and other operations at the same time", () => {
         what: "the rollback to start waiting",
       },
     );
-    const weightsBefore = await weights(world);
+    const weightsBefore = await listenerWeights(world);
     const cancelledAt = Date.now();
     cancel.abort();
     const error = await op.result.catch((e: unknown) => e);
@@ -156,7 +143,7 @@ describe("rollback and other operations at the same time", () => {
       (before.get("elbv2:DescribeTargetHealth") ?? 0);
     expect(health).toBeLessThan(100);
     // traffic untouched, lock released
-    expect(await weights(world)).toEqual(weightsBefore);
+    expect(await listenerWeights(world)).toEqual(weightsBefore);
     expect(await readRecord(world.clients, STATE, SERVICE)).toBeUndefined();
     expect((await liveAndConsistent(world)).live).toBe("web-test-v001");
     yard.close();

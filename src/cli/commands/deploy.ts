@@ -4,6 +4,7 @@ import { globalsOf, writeLine } from "../io.js";
 import { collect, parseDurationFlag, parseSteps } from "../options.js";
 import type { CommandContext } from "../program.js";
 import {
+  configuredGates,
   noteService,
   openSwitchyard,
   pollIntervalOption,
@@ -55,20 +56,13 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
     .action(async (service: string, flags: DeployFlags, command: Command) => {
       noteService(state, service);
       const globals = globalsOf(command, io);
-      const [{ checkSteps, describePlan }, { commandGates }] = await Promise.all([
-        import("../../swap/deploy.js"),
-        import("../gates.js"),
-      ]);
+      const { checkSteps, describePlan } = await import("../../swap/deploy.js");
       if (flags.steps) checkSteps(flags.steps);
       const yard = await openSwitchyard(globals, io, {
         service,
         ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
       });
-      const configured = yard.config.services[service]?.gates ?? [];
-      const gates = commandGates(configured, flags.gate ?? [], {
-        env: io.env,
-        ...(io.cwd ? { cwd: io.cwd } : {}),
-      });
+      const gates = await configuredGates(yard, service, io, flags.gate ?? []);
       const options = {
         release: flags.release,
         ...(flags.steps ? { steps: flags.steps } : {}),

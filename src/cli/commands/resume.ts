@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { globalsOf } from "../io.js";
 import type { CommandContext } from "../program.js";
 import {
+  configuredGates,
   noteService,
   openSwitchyard,
   pollIntervalOption,
@@ -27,15 +28,11 @@ export function registerResume(program: Command, { io, state }: CommandContext):
     .action(async (service: string, flags: ResumeFlags, command: Command) => {
       noteService(state, service);
       const globals = globalsOf(command, io);
-      const { commandGates } = await import("../gates.js");
       const yard = await openSwitchyard(globals, io, {
         service,
         ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
       });
-      const gates = commandGates(yard.config.services[service]?.gates ?? [], [], {
-        env: io.env,
-        ...(io.cwd ? { cwd: io.cwd } : {}),
-      });
+      const gates = await configuredGates(yard, service, io);
       await runOperation({
         io,
         state,

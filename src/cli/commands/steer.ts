@@ -9,7 +9,13 @@ import { globalsOf } from "../io.js";
 import { parseDurationFlag } from "../options.js";
 import type { CommandContext } from "../program.js";
 import type { ResultObject } from "../render.js";
-import { noteService, openSwitchyard, pollIntervalOption, runOperation } from "../shared.js";
+import {
+  configuredGates,
+  noteService,
+  openSwitchyard,
+  pollIntervalOption,
+  runOperation,
+} from "../shared.js";
 
 interface SteerFlags {
   full?: boolean;
@@ -53,16 +59,12 @@ function register(program: Command, { io, state }: CommandContext, request: Requ
     .action(async (service: string, flags: SteerFlags, cmd: Command) => {
       noteService(state, service);
       const globals = globalsOf(cmd, io);
-      const { commandGates } = await import("../gates.js");
       const yard = await openSwitchyard(globals, io, {
         service,
         ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
       });
       // gates for a swap this process takes over from a driver that is gone
-      const gates = commandGates(yard.config.services[service]?.gates ?? [], [], {
-        env: io.env,
-        ...(io.cwd ? { cwd: io.cwd } : {}),
-      });
+      const gates = await configuredGates(yard, service, io);
       await runOperation<ControlOutcome>({
         io,
         state,
