@@ -103,6 +103,21 @@ export function describeStatus(s: ServiceStatus): string[] {
     } else if (w.failure) {
       lines.push(`    failure ${w.failure.code}: ${w.failure.message}`);
     }
+    if (w.halted) {
+      lines.push(
+        `    stopped (${w.halted.code}): ${w.halted.message}; no process drives it`,
+        `    \`switchyard promote ${s.service}\` adopts what is there and goes on; \`switchyard abort ${s.service}\` puts blue back`,
+      );
+    }
+    if (w.paused)
+      lines.push(
+        `    paused by ${w.control.pause?.by ?? "an operator"}: \`switchyard promote ${s.service}\` goes on`,
+      );
+    if (w.control.abort) lines.push(`    abort requested by ${w.control.abort.by}`);
+    if (w.control.promote)
+      lines.push(
+        `    promote of step ${w.control.promote.step} requested by ${w.control.promote.by}`,
+      );
   } else {
     lines.push("  no swap in flight");
   }

@@ -269,3 +269,36 @@ describe("status --watch and --wait on the command line", () => {
     expect(bad.stderr.text()).toMatch(/^error INVALID_INPUT: option '--timeout <duration>'/);
   });
 });
+
+describe("status lines of a swap someone must act on", () => {
+  it("a swap halted on drift says so and names both ways on; a pause and pending requests show", async () => {
+    const { describeStatus } = await import("../../../src/cli/commands/status.js");
+    const halted = status(
+      record(
+        {},
+        { halted: { code: "DRIFT", message: "the listener's action changed", at: "then" } },
+      ),
+    );
+    const lines = describeStatus(halted);
+    expect(lines).toContain(
+      "    stopped (DRIFT): the listener's action changed; no process drives it",
+    );
+    expect(lines.join("\n")).toContain("`switchyard promote web/prod` adopts what is there");
+    const paused = status(
+      record(
+        {},
+        {
+          control: {
+            pause: { by: "ops@laptop (pid 7)", at: "t" },
+            abort: { by: "sre@desk (pid 9)", at: "t" },
+          },
+        },
+      ),
+    );
+    const text = describeStatus(paused).join("\n");
+    expect(text).toContain(
+      "    paused by ops@laptop (pid 7): `switchyard promote web/prod` goes on",
+    );
+    expect(text).toContain("    abort requested by sre@desk (pid 9)");
+  });
+});
