@@ -131,6 +131,20 @@ export async function status(
     if (!managed.has(arn))
       warnings.push(`the listener forwards to ${arn}, which switchyard does not manage`);
   }
+  if (!held) {
+    // what a swap that stopped without its record leaves (its lock broken or deleted)
+    const carrying = out.filter((g) => (g.weight ?? 0) > 0);
+    if (carrying.length > 1) {
+      warnings.push(
+        `traffic is split (${carrying.map((g) => `${g.name} ${g.weight}`).join(", ")}) with no swap in flight: a swap stopped part-way; \`switchyard rollback ${service.name}\` puts the group that was live before back, a deploy goes forward`,
+      );
+    }
+    for (const g of out.filter((x) => x.role === "green")) {
+      warnings.push(
+        `${g.name} is tagged green but no swap is in flight: its swap stopped without finishing (its lock was broken or lost)`,
+      );
+    }
+  }
   const swap = held ? swapStatus(held.record) : null;
   return { service: service.name, groups: out, swap, warnings };
 }

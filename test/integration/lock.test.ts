@@ -90,7 +90,15 @@ describe("the swap record as an exactly-once lock", () => {
     expect(left).toMatchObject({ "web-test-v003": 75, "web-test-v004": 25 });
     await new Promise((r) => setTimeout(r, 3 * POLL));
     expect(await listenerWeights(world)).toEqual(left);
-    expect((await world.yard.status(SERVICE)).swap).toBeNull();
+    // status explains what the stopped swap left
+    const after = await world.yard.status(SERVICE);
+    expect(after.swap).toBeNull();
+    expect(after.warnings.join("\n")).toMatch(
+      /traffic is split \(web-test-v004 25, web-test-v003 75\) with no swap in flight/,
+    );
+    expect(after.warnings.join("\n")).toContain(
+      "web-test-v004 is tagged green but no swap is in flight",
+    );
     // an operator puts traffic back on blue by hand
     const out = await world.clients.elbv2.send(
       new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
