@@ -15,13 +15,15 @@ import { sleep } from "./wait.js";
 
 /** What the loop tells a reconciler's observe about this pass. */
 export interface Pass {
-  control: ControlRequests | undefined;
   failures: number;
   /** aborted as soon as the process is cancelled or the lock is lost: gates stop at once */
   signal: AbortSignal;
 }
 
-export interface Reconciler<S extends { now: number }, A extends { type: ActionName }> {
+export interface Reconciler<
+  S extends { now: number; control?: ControlRequests; cancelled?: boolean },
+  A extends { type: ActionName },
+> {
   observe(pass: Pass): Promise<S>;
   decide(snapshot: S, cursor: SwapCursor): Decision<A>;
   act(action: A): Promise<void>;
@@ -47,7 +49,7 @@ export interface LoopOptions {
 }
 
 export async function reconcile<
-  S extends { now: number; cancelled?: boolean },
+  S extends { now: number; control?: ControlRequests; cancelled?: boolean },
   A extends { type: ActionName },
 >(
   r: Reconciler<S, A>,
@@ -72,17 +74,19 @@ export async function reconcile<
   try {
     for (;;) {
       try {
-        // another process's request, or a lost lock, is seen within one poll; the first pass
-        // follows the write that took the lock, so it reads nothing more before acting
-        await lock.refresh({ unlessSyncedWithinMs: first ? 1_000 : 0 });
+        // the record (another process's request, a lost lock: seen within one poll) is read
+        // beside the world; the first pass follows the write that took the lock, so it skips it
+        const [, observed] = await Promise.all([
+          lock.refresh({ unlessSyncedWithinMs: first ? 1_000 : 0 }),
+          r.observe({ failures, signal: stop.signal }),
+        ]);
         first = false;
-        const observed = await r.observe({
-          control: lock.record.control,
-          failures,
-          signal: stop.signal,
-        });
         lock.assertHeld();
-        const snapshot: S = signal?.aborted ? { ...observed, cancelled: true } : observed;
+        const snapshot: S = {
+          ...observed,
+          control: lock.record.control,
+          ...(signal?.aborted ? { cancelled: true } : {}),
+        };
         const decision = r.decide(snapshot, lock.record.cursor);
         if (decision.kind === "done") return { outcome: decision.outcome };
         if (decision.kind === "stopped") {

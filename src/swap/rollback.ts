@@ -283,7 +283,6 @@ export async function runRollback(
           },
           to: view(groups, plan.to.name, health),
           from: view(groups, plan.from?.name),
-          control: pass.control,
           failures: pass.failures,
         };
       },

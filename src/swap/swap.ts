@@ -132,7 +132,7 @@ export async function runLocked(
           });
           // gates cut short by a cancel are not a failing gate
           const gatesOk = pass.signal.aborted ? [] : observed.gates;
-          return { ...observed, gates: gatesOk, control: pass.control, failures: pass.failures };
+          return { ...observed, gates: gatesOk, failures: pass.failures };
         },
         decide: (s, cursor) => nextAction(s, plan, cursor),
         act: (action) =>
