@@ -251,7 +251,7 @@ describe("switchyard (built)", () => {
       /\nerror GATE_FAILED: .*exited with code 7: smoke: 3 of 10 failed/,
     );
     expect(gated.stdout).toBe("");
-  });
+  }, 180_000);
 
   it("Ctrl-C during a deploy rolls back (exit 4); a second Ctrl-C exits 130 and resume finishes the rollback", async () => {
     const once = start([
@@ -306,7 +306,7 @@ describe("switchyard (built)", () => {
       swap: unknown;
     };
     expect(status.swap).toBeNull();
-  });
+  }, 180_000);
 
   it("pause, promote and abort from another terminal; promote drives a swap whose process died", async () => {
     const deploy = () =>
@@ -382,7 +382,7 @@ describe("switchyard (built)", () => {
       role: "live",
       release: "s3://releases/web/e2e/r2.tar.gz",
     });
-  });
+  }, 180_000);
 
   it("status --wait exits with the code of the swap in flight; --watch prints each change", async () => {
     const noService = await yard("status", "--wait");
@@ -452,7 +452,7 @@ describe("switchyard (built)", () => {
     expect(rolledBack.code).toBe(4);
     expect(rolledBack.stdout).toBe("");
     expect(rolledBack.stderr).toMatch(/^error GATE_FAILED: web\/e2e: swap \w+ was rolled back /);
-  });
+  }, 180_000);
 
   it("sandbox serves in the foreground and stops cleanly on SIGINT", async () => {
     const run = start(["sandbox", "--port", "0", "--json"]);
