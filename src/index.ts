@@ -69,6 +69,7 @@ export type {
   ResumeOptions,
   UnlockResult,
 } from "./swap/control.js";
+export type { CycleOptions, CycleResult } from "./swap/cycle.js";
 export type { DeployOptions } from "./swap/deploy.js";
 export type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 export type { GroupStatus, ServiceStatus, SwapStatus } from "./swap/status.js";

@@ -21,6 +21,7 @@ import type {
   ResumeOptions,
   UnlockResult,
 } from "./swap/control.js";
+import type { CycleOptions, CycleResult } from "./swap/cycle.js";
 import type { DeployOptions } from "./swap/deploy.js";
 import type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 import type { ServiceStatus } from "./swap/status.js";
@@ -80,6 +81,11 @@ export interface Switchyard {
     service: string,
     options?: ControlOptions & CallOptions & { full?: boolean },
   ): Operation<ControlOutcome>;
+  /**
+   * replaces the live group's instances a batch at a time (each drained first, the next batch only
+   * once every desired instance is healthy again), under the service's lock
+   */
+  cycle(service: string, options?: CycleOptions & CallOptions): Operation<CycleResult>;
   /** holds the swap at its current step until promoted (or for `forMs`) */
   pause(
     service: string,
@@ -235,6 +241,14 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     promote: (service, o = {}) =>
       run(o, async (emit) =>
         (await controlModule()).promoteSwap(
+          deps(emit, o.signal),
+          serviceConfig(config, service),
+          o,
+        ),
+      ),
+    cycle: (service, o = {}) =>
+      run(o, async (emit) =>
+        (await import("./swap/cycle.js")).cycle(
           deps(emit, o.signal),
           serviceConfig(config, service),
           o,

@@ -14,6 +14,7 @@ import {
   paginateDescribeAutoScalingGroups,
   ResumeProcessesCommand,
   SuspendProcessesCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import type { Capacity } from "../core/swap-model.js";
@@ -154,6 +155,38 @@ export async function deleteGroup(clients: Clients, name: string, options: CallO
     // deleting a group that is gone is done
     if (errorName(error) === "ValidationError" && /not found|does not exist/i.test(String(error)))
       return;
+    throw error;
+  }
+}
+
+/**
+ * Terminates one instance of a group without lowering its desired capacity: the group
+ * deregisters it from its target groups (draining) and launches a replacement. An instance
+ * already gone is done.
+ */
+export async function replaceInstance(
+  clients: Clients,
+  instanceId: string,
+  options: CallOptions = {},
+): Promise<void> {
+  try {
+    await call(
+      () =>
+        clients.autoscaling.send(
+          new TerminateInstanceInAutoScalingGroupCommand({
+            InstanceId: instanceId,
+            ShouldDecrementDesiredCapacity: false,
+          }),
+        ),
+      { ...options, retryOn: ["ScalingActivityInProgressFault"] },
+    );
+  } catch (error) {
+    if (
+      errorName(error) === "ValidationError" &&
+      /not found|terminated|not part/i.test(String(error))
+    ) {
+      return;
+    }
     throw error;
   }
 }

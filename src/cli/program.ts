@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { registerCycle } from "./commands/cycle.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerIamPolicy } from "./commands/iam-policy.js";
@@ -104,6 +105,7 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerRollback(program, ctx);
   registerResume(program, ctx);
   registerSteer(program, ctx);
+  registerCycle(program, ctx);
   registerRetire(program, ctx);
   registerWizard(program, ctx);
   registerUnlock(program, ctx);

@@ -153,6 +153,11 @@ export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
       return { kind: "done", text: `${e.dryRun ? "would delete" : "deleted"} ${e.group}` };
     case "retire.skipped":
       return { kind: "info", text: `kept ${e.group}: ${e.reason}` };
+    case "cycle.completed":
+      return {
+        kind: "done",
+        text: `${e.group}: ${e.replaced.length} instance${e.replaced.length === 1 ? "" : "s"} replaced in ${formatElapsed(e.durationMs)}`,
+      };
     case "drift":
       return { kind: "warn", text: `drift: ${e.what}; the swap stopped and left it as found` };
     case "control":

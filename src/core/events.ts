@@ -3,6 +3,7 @@
  * The CLI renders these as spinners, plain lines or JSON lines; library users iterate them.
  * Every event carries `type`, `service` and `at` (ms since epoch). Documented in docs/events.md.
  */
+import type { CycleAction } from "./cycle-rules.js";
 import type { Action } from "./decide.js";
 import type { RollbackAction } from "./rollback-rules.js";
 import type { Weighted } from "./swap-model.js";
@@ -41,6 +42,7 @@ export type SwitchyardEvent =
     })
   | (Base & { type: "lock.acquired"; swapId: string })
   | (Base & { type: "lock.released"; swapId: string })
+  | (Base & { type: "cycle.completed"; group: string; replaced: string[]; durationMs: number })
   | (Base & { type: "retire.deleted"; group: string; dryRun: boolean })
   | (Base & { type: "retire.skipped"; group: string; reason: string })
   /** someone else changed the listener or green: the swap stopped and left it as found */
@@ -52,7 +54,7 @@ export type SwitchyardEvent =
 export type EventType = SwitchyardEvent["type"];
 
 /** The name of an AWS change a deploy or a rollback makes. */
-export type ActionName = Action["type"] | RollbackAction["type"];
+export type ActionName = Action["type"] | RollbackAction["type"] | CycleAction["type"];
 
 /** A sink for events; lower layers call it and never print. */
 export type EventSink = (event: SwitchyardEvent) => void;

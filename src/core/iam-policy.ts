@@ -170,6 +170,10 @@ const SPECS = [
       ["autoscaling:PutScalingPolicy", "copy blue's scaling policies to green"],
       ["autoscaling:PutScheduledUpdateGroupAction", "copy blue's scheduled actions to green"],
       ["autoscaling:DeleteAutoScalingGroup", "delete a failed green or a retired standby"],
+      [
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+        "cycle: replace the live group's instances a batch at a time",
+      ],
     ],
   },
   {

@@ -245,6 +245,20 @@ export async function takeOver(
     }
     return fromRollback(await runRollback(deps, service, lock, plan));
   }
+  if (lock.record.kind === "cycle" && lock.record.cycle) {
+    const { runCycle } = await import("./cycle.js");
+    const c = await runCycle(deps, service, lock);
+    return {
+      ok: true,
+      service: c.service,
+      outcome: "completed",
+      live: c.group,
+      standby: null,
+      release: "",
+      attempted: "",
+      durationMs: c.durationMs,
+    };
+  }
   if (lock.record.kind === "retire" || !lock.record.plan) {
     await lock.close("cancelled");
     throw new SwapError(

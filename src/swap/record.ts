@@ -23,6 +23,7 @@ import {
   PreconditionFailed,
   putJson,
 } from "../aws/index.js";
+import type { CycleCursor, CyclePlan } from "../core/cycle-rules.js";
 import { LockError } from "../core/errors.js";
 import type {
   ControlRequests,
@@ -45,7 +46,7 @@ export interface Owner {
   token?: string;
 }
 
-export type RecordKind = "deploy" | "rollback" | "retire";
+export type RecordKind = "deploy" | "rollback" | "retire" | "cycle";
 
 export interface SwapRecord {
   version: 1;
@@ -63,6 +64,8 @@ export interface SwapRecord {
   /** a rollback's request and, once made, its plan */
   rollback?: { to?: string; plan?: RollbackPlan };
   cursor: SwapCursor;
+  /** a cycle's plan and the instances it has replaced so far */
+  cycle?: { plan: CyclePlan } & CycleCursor;
   control?: ControlRequests;
   /** the operation stopped without finishing and no process drives it (drift, a lost lock) */
   halted?: { code: string; message: string; at: string; drift?: Drift };
@@ -110,7 +113,12 @@ export function lastChangeKey(location: StateLocation, service: string): string 
 }
 
 export function historyKey(location: StateLocation, record: SwapRecord): string {
-  const group = record.plan?.green.name ?? record.rollback?.plan?.to.name ?? record.kind ?? "swap";
+  const group =
+    record.plan?.green.name ??
+    record.rollback?.plan?.to.name ??
+    record.cycle?.plan.group ??
+    record.kind ??
+    "swap";
   return `${historyKeyPrefix(location, record)}${group}.json`;
 }
 
@@ -202,6 +210,7 @@ export interface RecordPatch {
   cursor?: Partial<SwapCursor>;
   plan?: SwapPlan;
   rollback?: SwapRecord["rollback"];
+  cycle?: SwapRecord["cycle"];
   owner?: Owner;
   halted?: SwapRecord["halted"];
   /** control requests answered by this write: removed, unless a newer one replaced them */
@@ -382,7 +391,10 @@ export class SwapLock {
     const ended: SwapRecord = { ...this.current, outcome, endedAt: new Date().toISOString() };
     const { bucket } = this.location;
     // the history keeps deploys and rollbacks that made it to a plan, not retires' locks
-    const worthKeeping = ended.plan !== undefined || ended.rollback?.plan !== undefined;
+    const worthKeeping =
+      ended.plan !== undefined ||
+      ended.rollback?.plan !== undefined ||
+      (ended.cycle?.replaced.length ?? 0) > 0;
     await Promise.all([
       worthKeeping
         ? putJson(this.clients, bucket, historyKey(this.location, ended), ended)
@@ -422,6 +434,7 @@ export class SwapLock {
       ...this.current,
       ...(patch.plan ? { plan: patch.plan } : {}),
       ...(patch.rollback ? { rollback: patch.rollback } : {}),
+      ...(patch.cycle ? { cycle: patch.cycle } : {}),
       ...(patch.owner ? { owner: patch.owner } : {}),
       ...(patch.halted ? { halted: patch.halted } : {}),
       cursor: withoutUndefined({ ...this.current.cursor, ...patch.cursor }),

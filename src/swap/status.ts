@@ -7,7 +7,7 @@ import { type Clients, describeTraffic, findGroupsByTags, targetHealth } from ".
 import type { ServiceConfig } from "../core/config.js";
 import type { ControlRequests, Role, Weighted } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
-import { readRecord, type StateLocation, type SwapRecord } from "./record.js";
+import { type RecordKind, readRecord, type StateLocation, type SwapRecord } from "./record.js";
 import { trafficTarget } from "./traffic.js";
 
 export interface GroupStatus {
@@ -27,7 +27,7 @@ export interface GroupStatus {
 
 export interface SwapStatus {
   /** what holds the service's record */
-  kind: "deploy" | "rollback" | "retire";
+  kind: RecordKind;
   swapId: string;
   phase: string;
   /** the step reached (1-based; 0 while launching); while rolling back, the step it failed at */

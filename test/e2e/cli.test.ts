@@ -454,6 +454,21 @@ describe("switchyard (built)", () => {
     expect(rolledBack.stderr).toMatch(/^error GATE_FAILED: web\/e2e: swap \w+ was rolled back /);
   }, 180_000);
 
+  it("cycle --dry-run names the instances it would replace; cycle replaces them one at a time", async () => {
+    const bad = await yard("cycle", SERVICE, "--batch", "0");
+    expect(bad.code).toBe(2);
+    const dry = await yard("cycle", SERVICE, "--dry-run", "--json");
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.stdout) as { group: string; replaced: string[]; batch: number };
+    expect(plan).toMatchObject({ batch: 1, dryRun: true });
+    expect(plan.replaced).toHaveLength(2);
+    const run = await yard("cycle", SERVICE, "--json", ...FAST);
+    expect(run.code).toBe(0);
+    const events = jsonLines(run.stdout);
+    expect(events.filter((e) => e.type === "action")).toHaveLength(2);
+    expect(events.at(-1)).toMatchObject({ type: "result", ok: true, live: plan.group });
+  }, 180_000);
+
   it("sandbox serves in the foreground and stops cleanly on SIGINT", async () => {
     const run = start(["sandbox", "--port", "0", "--json"]);
     await until(() => run.stdout().includes("\n"));
