@@ -190,3 +190,32 @@ describe("a rollback killed after any action, then resumed", () => {
     }
   });
 });
+
+describe("a cycle killed between batches, then resumed", () => {
+  let world: SwapWorld;
+  beforeAll(async () => {
+    await buildCli();
+    world = await swapWorld({ desired: 3 });
+    expect((await world.yard.deploy(SERVICE, { release: "r1", bakeMs: 50 }).result).ok).toBe(true);
+  });
+  afterAll(() => world?.stop());
+
+  it("resume replaces the instances the killed cycle had not, and no more", async () => {
+    const instances = async () =>
+      (
+        await world.clients.autoscaling.send(
+          new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ["web-test-v001"] }),
+        )
+      ).AutoScalingGroups?.[0]?.Instances?.map((i) => i.InstanceId ?? "") ?? [];
+    const before = await instances();
+    expect(before).toHaveLength(3);
+    const run = await deployAndKill(world, "", 1, { op: "cycle", batch: 1 });
+    expect(run.killed).toBe(true);
+    const result = await world.yard.resume(SERVICE).result;
+    expect(result).toMatchObject({ ok: true, live: "web-test-v001" });
+    const after = await instances();
+    expect(after).toHaveLength(3);
+    expect(after.filter((id) => before.includes(id))).toEqual([]);
+    expect((await world.yard.status(SERVICE)).swap).toBeNull();
+  });
+});
