@@ -425,7 +425,8 @@ describe("switchyard (built)", () => {
     expect(watched.code).toBe(0);
     const lines = watched.stdout.trimEnd().split("\n");
     // a line per change: the steps as they come, then the swap gone, then the summary
-    expect(lines.some((l) => / step 1\/4 \(5%\)[,;] /.test(l))).toBe(true);
+    // (which steps it sees depends on how soon it starts: at least one, each once)
+    expect(lines.some((l) => / step [1-4]\/4 \((5|25|50|100)%\)[,;] /.test(l))).toBe(true);
     expect(lines.at(-2)).toMatch(/ web\/e2e: no swap in flight; weights /);
     expect(lines.at(-1)).toMatch(
       /^web\/e2e: swap \w+ completed: web-e2e-v\d+ is live \(r2\); waited /,
