@@ -45,7 +45,7 @@ export interface Owner {
   token?: string;
 }
 
-export type RecordKind = "deploy" | "rollback" | "retire";
+export type RecordKind = "deploy" | "rollback" | "retire" | "adopt";
 
 export interface SwapRecord {
   version: 1;

@@ -27,7 +27,7 @@ export interface GroupStatus {
 
 export interface SwapStatus {
   /** what holds the service's record */
-  kind: "deploy" | "rollback" | "retire";
+  kind: "deploy" | "rollback" | "retire" | "adopt";
   swapId: string;
   phase: string;
   /** the step reached (1-based; 0 while launching); while rolling back, the step it failed at */
