@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { registerAdopt } from "./commands/adopt.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerIamPolicy } from "./commands/iam-policy.js";
@@ -105,6 +106,7 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerResume(program, ctx);
   registerSteer(program, ctx);
   registerRetire(program, ctx);
+  registerAdopt(program, ctx);
   registerWizard(program, ctx);
   registerUnlock(program, ctx);
   registerIamPolicy(program, ctx);
