@@ -63,6 +63,7 @@ export {
   type RetireReport,
   type ServiceFleet,
 } from "./retire/index.js";
+export type { AdoptOptions, AdoptResult } from "./swap/adopt.js";
 export type {
   ControlOptions,
   ControlOutcome,

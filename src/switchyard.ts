@@ -15,6 +15,7 @@ import type { SwapPlan } from "./core/swap-model.js";
 import type { ReleaseInfo } from "./release/list.js";
 import type { PushOptions, PushResult } from "./release/push.js";
 import type { RetireOptions, RetireReport } from "./retire/retire.js";
+import type { AdoptOptions, AdoptResult } from "./swap/adopt.js";
 import type {
   ControlOptions,
   ControlOutcome,
@@ -96,6 +97,12 @@ export interface Switchyard {
     service: string,
     options?: ControlOptions & CallOptions & { wait?: boolean },
   ): Operation<ControlOutcome>;
+  /**
+   * takes an Auto Scaling group another tool made under management as the service's live group
+   * (tags only, under the service's lock), so the next deploy swaps away from it and keeps it as
+   * blue; every check runs first and `dryRun` stops there (`changed: false`)
+   */
+  adopt(service: string, options: AdoptOptions): Promise<AdoptResult>;
   status(service: string): Promise<ServiceStatus>;
   statusAll(): Promise<ServiceStatus[]>;
   /**
@@ -263,6 +270,12 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         const m = await controlModule();
         return (await m.abortSwap(deps(emit, o.signal), serviceConfig(config, service), o)).outcome;
       }),
+    adopt: async (service, o) =>
+      (await import("./swap/adopt.js")).adopt(
+        { clients, state: config.state },
+        serviceConfig(config, service),
+        o,
+      ),
     status: async (service) =>
       (await statusModule()).status(clients, config.state, serviceConfig(config, service)),
     statusAll: async () => {

@@ -1,6 +1,7 @@
 /** ELBv2 operations switchyard uses, in domain terms: traffic (a listener's or rule's forward action), target groups, target health. */
 import {
   type Action,
+  AddTagsCommand,
   CreateRuleCommand,
   CreateTargetGroupCommand,
   DeleteRuleCommand,
@@ -397,4 +398,23 @@ export async function describeResourceTags(
     }
   }
   return tags;
+}
+
+/** Adds (or overwrites) tags on a target group; other tags stay as they are. */
+export async function setTargetGroupTags(
+  clients: Clients,
+  arn: string,
+  tags: Record<string, string>,
+  options: CallOptions = {},
+): Promise<void> {
+  await call(
+    () =>
+      clients.elbv2.send(
+        new AddTagsCommand({
+          ResourceArns: [arn],
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      ),
+    options,
+  );
 }

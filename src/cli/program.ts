@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { registerAdopt } from "./commands/adopt.js";
 import { registerCycle } from "./commands/cycle.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDeploy } from "./commands/deploy.js";
@@ -107,6 +108,7 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerSteer(program, ctx);
   registerCycle(program, ctx);
   registerRetire(program, ctx);
+  registerAdopt(program, ctx);
   registerWizard(program, ctx);
   registerUnlock(program, ctx);
   registerIamPolicy(program, ctx);

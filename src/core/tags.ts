@@ -38,6 +38,7 @@ export interface GroupDescriptor {
   readonly env: string;
   /** The release URL (`s3://…`). */
   readonly release: string;
+  /** ≥ 1 for a group switchyard launched (`-vNNN`); 0 for an adopted one */
   readonly sequence: number;
   readonly role: GroupRole;
   /** ISO 8601 timestamp, UTC (`2026-01-01T00:00:00.000Z`). */
@@ -149,7 +150,8 @@ export function isManaged(tags: TagInput): boolean {
 }
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-const SEQUENCE = /^[1-9]\d*$/;
+/** 0 is an adopted group (`switchyard adopt`): made by another tool, it keeps its own name. */
+const SEQUENCE = /^(?:0|[1-9]\d*)$/;
 
 /**
  * Reads the switchyard tags of a managed group back into a descriptor. Throws INVALID_INPUT
@@ -178,7 +180,12 @@ export function parseGroupTags(tags: TagInput, resource?: string): GroupDescript
   const sequenceText = read(TAG.sequence);
   const sequence = Number(sequenceText);
   if (!SEQUENCE.test(sequenceText) || !Number.isSafeInteger(sequence)) {
-    throw malformed(TAG.sequence, sequenceText, "expected a whole number ≥ 1", resource);
+    throw malformed(
+      TAG.sequence,
+      sequenceText,
+      "expected a whole number ≥ 0 (0: an adopted group)",
+      resource,
+    );
   }
   const role = read(TAG.role);
   if (!isGroupRole(role)) {

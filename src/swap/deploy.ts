@@ -114,7 +114,7 @@ export async function preflight(
   if (unmanaged.length > 0) {
     throw fail(
       `the listener forwards to target groups switchyard does not manage: ${unmanaged.map((t) => t.targetGroupArn).join(", ")}`,
-      "see docs/recipes.md, 'Migrating a group switchyard did not create'",
+      `adopt the group that serves it first: switchyard adopt ${service.name} --group <asg> (docs/recipes.md, 'Migrating a group switchyard did not create')`,
     );
   }
   const carrying = traffic.targetGroups.filter((t) => t.weight > 0);

@@ -46,7 +46,7 @@ export interface Owner {
   token?: string;
 }
 
-export type RecordKind = "deploy" | "rollback" | "retire" | "cycle";
+export type RecordKind = "deploy" | "rollback" | "retire" | "cycle" | "adopt";
 
 export interface SwapRecord {
   version: 1;
@@ -153,12 +153,10 @@ export async function usedSequences(
 
 export function describeHolder(record: SwapRecord, now = Date.now()): string {
   const age = Math.round((now - Date.parse(record.heartbeatAt)) / 1000);
-  const what =
-    record.kind === "rollback" ? "rollback" : record.kind === "retire" ? "retire" : "swap";
-  const where =
-    record.kind === "rollback" || record.kind === "retire"
-      ? ""
-      : `, ${record.cursor.phase}${record.cursor.stepIndex >= 0 ? ` at step ${record.cursor.stepIndex + 1}` : ""}`;
+  const swap = !record.kind || record.kind === "deploy";
+  const what = swap ? "swap" : record.kind;
+  const c = record.cursor;
+  const where = swap ? `, ${c.phase}${c.stepIndex >= 0 ? ` at step ${c.stepIndex + 1}` : ""}` : "";
   return `${what} ${record.swapId} by ${record.owner.user}@${record.owner.host} (pid ${record.owner.pid})${where}, started ${record.startedAt}, last heartbeat ${age}s ago`;
 }
 

@@ -54,12 +54,17 @@ describe("tag builders", () => {
     });
   });
 
+  it("accepts sequence 0: an adopted group, which keeps its own name", () => {
+    expect(groupTagRecord({ ...group, sequence: 0 })["switchyard:sequence"]).toBe("0");
+    expect(parseGroupTags({ ...record, "switchyard:sequence": "0" }).sequence).toBe(0);
+  });
+
   it("builds ELBv2 tags", () => {
     expect(elbTags(group)).toContainEqual({ Key: "switchyard:sequence", Value: "7" });
   });
 
   it("refuses to build tags from a bad descriptor", () => {
-    expect(() => groupTagRecord({ ...group, sequence: 0 })).toThrow(/switchyard:sequence/);
+    expect(() => groupTagRecord({ ...group, sequence: -1 })).toThrow(/switchyard:sequence/);
     expect(() => groupTagRecord({ ...group, release: "x".repeat(300) })).toThrow(/256/);
   });
 });
@@ -92,7 +97,8 @@ describe("parseGroupTags", () => {
     ["switchyard:app", "Web", "not a valid service name"],
     ["switchyard:sequence", "seven", "whole number"],
     ["switchyard:sequence", "007", "whole number"],
-    ["switchyard:sequence", "0", "whole number"],
+    ["switchyard:sequence", "00", "whole number"],
+    ["switchyard:sequence", "-1", "whole number"],
     ["switchyard:role", "blue", "live, standby, failed, green"],
     ["switchyard:created-at", "yesterday", "ISO 8601"],
     ["switchyard:created-at", "2026-13-45T00:00:00Z", "ISO 8601"],
