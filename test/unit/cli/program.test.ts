@@ -5,7 +5,7 @@ import { CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configTemplate } from "../../../src/cli/commands/init.js";
 import { statusJson } from "../../../src/cli/commands/status.js";
-import { createProgram, formatUsageError } from "../../../src/cli/program.js";
+import { createProgram, formatUsageError, usageErrorMessage } from "../../../src/cli/program.js";
 import { runCli } from "../../../src/cli/run.js";
 import { checkConfig } from "../../../src/core/config.js";
 import type { ServiceStatus } from "../../../src/swap/status.js";
@@ -89,15 +89,42 @@ describe("argument errors exit 2 and name what is wrong", () => {
   it("an unknown command, with a suggestion", async () => {
     const r = await run(["deplyo"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      "error INVALID_INPUT: unknown command 'deplyo'\nhint: did you mean deploy?\n",
-    );
+    expect(r.stderr).toBe("error INVALID_INPUT: unknown command 'deplyo' (did you mean deploy?)\n");
   });
 
   it("an unknown option", async () => {
     const r = await run(["status", "--colour"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("error INVALID_INPUT: unknown option '--colour'");
+  });
+
+  it("an unknown option is named, with the nearest known one, before a required option is missed", async () => {
+    const r = await run(["deploy", "web/x", "--relase", "r2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "error INVALID_INPUT: unknown option '--relase' (did you mean --release?)\n",
+    );
+  });
+
+  it("an unknown option's suggestion is in the --json result's message too", async () => {
+    const r = await run(["deploy", "web/x", "--json", "--relase", "r2"]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      type: "result",
+      ok: false,
+      error: {
+        code: "INVALID_INPUT",
+        message: "unknown option '--relase' (did you mean --release?)",
+      },
+    });
+  });
+
+  it("a global option misspelt after a command is suggested too", async () => {
+    const r = await run(["status", "--endpoint-ur", "http://127.0.0.1:4566"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "error INVALID_INPUT: unknown option '--endpoint-ur' (did you mean --endpoint-url?)",
+    );
   });
 
   it("a missing --release", async () => {
@@ -279,6 +306,15 @@ describe("formatUsageError", () => {
   it("turns commander's messages into switchyard's error form", () => {
     expect(formatUsageError("error: missing required argument 'service'\n")).toBe(
       "error INVALID_INPUT: missing required argument 'service'\n",
+    );
+  });
+
+  it("keeps commander's suggestion on the error line", () => {
+    expect(formatUsageError("error: unknown option '--relase'\n(Did you mean --release?)\n")).toBe(
+      "error INVALID_INPUT: unknown option '--relase' (did you mean --release?)\n",
+    );
+    expect(usageErrorMessage("error: unknown command 'deplyo'\n(Did you mean deploy?)")).toBe(
+      "unknown command 'deplyo' (did you mean deploy?)",
     );
   });
 });
