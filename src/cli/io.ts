@@ -40,8 +40,17 @@ export function createRunState(): RunState {
   return { json: false, verbose: false, resultPrinted: false, startedAt: Date.now() };
 }
 
-/** The commands whose --json output ends with a result object. */
-export const RESULT_COMMANDS: ReadonlySet<string> = new Set(["deploy", "rollback", "resume"]);
+/**
+ * The commands that with --json put a result object on stdout when they fail before printing
+ * their own (deploy, rollback and resume end with one anyway; status and retire print theirs).
+ */
+export const RESULT_COMMANDS: ReadonlySet<string> = new Set([
+  "deploy",
+  "rollback",
+  "resume",
+  "status",
+  "retire",
+]);
 
 export interface GlobalOptions {
   config?: string;

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, type Run, spawnCli } from "./helpers.js";
+import { buildCli, jsonLines, type Run, spawnCli } from "./helpers.js";
 
 const CONFIG = `region: us-east-1
 state: { bucket: releases, prefix: .switchyard }
@@ -107,5 +107,20 @@ describe("errors that name the fix (built CLI)", () => {
     expect(r.stderr).toContain("aws sso login --profile nonexistent");
     // an endpoint is set: no advice to set one
     expect(r.stderr).not.toContain("no endpoint is set");
+  });
+
+  it("status --json with an endpoint nobody listens on: one result object on stdout, the error in it", async () => {
+    const port = await closedPort();
+    const r = await cli("status", "web/x", "--json", "--endpoint-url", `http://127.0.0.1:${port}`);
+    expect(r.code).toBe(2);
+    const lines = jsonLines(r.stdout);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      type: "result",
+      ok: false,
+      service: "web/x",
+      error: { code: "ENDPOINT_UNREACHABLE" },
+    });
+    expect(r.stderr).toMatch(/^error ENDPOINT_UNREACHABLE: /);
   });
 });

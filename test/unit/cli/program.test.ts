@@ -221,6 +221,52 @@ describe("the config file", () => {
   });
 });
 
+describe("--json on error: exactly one result object on stdout", () => {
+  function onlyObject(stdout: string): Record<string, unknown> {
+    const lines = stdout.split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(1);
+    return JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+  }
+
+  it.each([
+    [
+      "status with no config file",
+      ["status", "web/prod", "--json"],
+      "CONFIG_NOT_FOUND",
+      "web/prod",
+    ],
+    ["status of every service with no config file", ["status", "--json"], "CONFIG_NOT_FOUND", null],
+    ["status --wait without a service", ["status", "--wait", "--json"], "INVALID_INPUT", null],
+    ["status with an unknown option", ["status", "--json", "--colour"], "INVALID_INPUT", null],
+    [
+      "retire with no config file",
+      ["retire", "web/prod", "--json"],
+      "CONFIG_NOT_FOUND",
+      "web/prod",
+    ],
+    ["retire without services", ["retire", "--json"], "INVALID_INPUT", null],
+    [
+      "retire with a bad --keep",
+      ["retire", "--all", "--keep", "many", "--json"],
+      "INVALID_INPUT",
+      null,
+    ],
+  ])("%s", async (_name, argv, code, service) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error ${code}: `);
+    const result = onlyObject(r.stdout);
+    expect(result).toMatchObject({ type: "result", ok: false, service, error: { code } });
+    expect(Object.keys(result.error as object)).toEqual(["code", "message"]);
+  });
+
+  it("without --json, stdout stays empty", async () => {
+    const r = await run(["status", "web/prod"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+  });
+});
+
 describe("a health check matcher AWS would refuse", () => {
   it.each([
     ["600", `"600" is not a valid HTTP code; use codes 200-499, e.g. "200" or "200-299"`],
