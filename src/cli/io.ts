@@ -116,6 +116,22 @@ export function exitNow(io: CliIo, code: number): void {
   else process.exit(code);
 }
 
+/**
+ * Makes a pipe closed by its reader (`switchyard status | head -1`) end quietly instead of with
+ * an EPIPE stack trace: later writes to `stream` go nowhere and `onClosed` is called once.
+ * Any other stream error is thrown as before.
+ */
+export function quietOnClosedPipe(stream: CliStream, onClosed: () => void = () => {}): void {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    if (closed) return;
+    closed = true;
+    stream.write = (() => true) as CliStream["write"];
+    onClosed();
+  });
+}
+
 /** Writes one line. */
 export function writeLine(stream: CliStream, line = ""): void {
   stream.write(`${line}\n`);

@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, jsonLines, type Run, spawnCli } from "./helpers.js";
+import { buildCli, jsonLines, MAIN, type Run, spawnCli } from "./helpers.js";
 
 const CONFIG = `region: us-east-1
 state: { bucket: releases, prefix: .switchyard }
@@ -122,5 +122,53 @@ describe("errors that name the fix (built CLI)", () => {
       error: { code: "ENDPOINT_UNREACHABLE" },
     });
     expect(r.stderr).toMatch(/^error ENDPOINT_UNREACHABLE: /);
+  });
+});
+
+describe("a closed pipe ends quietly (built CLI)", () => {
+  /** The CLI with its stdout's reader gone at once, as `switchyard … | head -1` leaves it. */
+  function closedStdout(...args: string[]): Promise<Run> {
+    const run = spawnCli(args, { cwd: dir, env: noCredentials });
+    run.child.stdout.destroy();
+    return run.done;
+  }
+
+  it.each([["--help"], ["iam-policy"]])("%s: exit 0, nothing on stderr", async (command) => {
+    const r = await closedStdout(command);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+  });
+
+  it("a failing command keeps its exit code and its one error line, no stack trace", async () => {
+    const port = await closedPort();
+    const r = await closedStdout(
+      "status",
+      "web/x",
+      "--json",
+      "--endpoint-url",
+      `http://127.0.0.1:${port}`,
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error ENDPOINT_UNREACHABLE: [^\n]*\n$/);
+  });
+
+  it("through a shell pipe into head", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn("sh", ["-c", `"${process.execPath}" "${MAIN}" --help | head -1`], {
+      cwd: dir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(code).toBe(0);
+    expect(stdout).toBe("Usage: switchyard [options] [command]\n");
+    expect(stderr).toBe("");
   });
 });

@@ -5,6 +5,7 @@ import { CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configTemplate } from "../../../src/cli/commands/init.js";
 import { statusJson } from "../../../src/cli/commands/status.js";
+import { quietOnClosedPipe } from "../../../src/cli/io.js";
 import { createProgram, formatUsageError, usageErrorMessage } from "../../../src/cli/program.js";
 import { runCli } from "../../../src/cli/run.js";
 import { checkConfig } from "../../../src/core/config.js";
@@ -362,5 +363,26 @@ describe("formatUsageError", () => {
     expect(usageErrorMessage("error: unknown command 'deplyo'\n(Did you mean deploy?)")).toBe(
       "unknown command 'deplyo' (did you mean deploy?)",
     );
+  });
+});
+
+describe("quietOnClosedPipe", () => {
+  it("swallows EPIPE once, calls back, and makes later writes no-ops", () => {
+    const m = memoryIo();
+    let closed = 0;
+    quietOnClosedPipe(m.io.stdout, () => closed++);
+    const epipe = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+    m.io.stdout.emit("error", epipe);
+    m.io.stdout.emit("error", epipe);
+    expect(closed).toBe(1);
+    expect(m.io.stdout.write("after\n")).toBe(true);
+    expect(m.stdout.text()).toBe("");
+  });
+
+  it("throws any other stream error", () => {
+    const m = memoryIo();
+    quietOnClosedPipe(m.io.stdout);
+    const other = Object.assign(new Error("write EIO"), { code: "EIO" });
+    expect(() => m.io.stdout.emit("error", other)).toThrow("EIO");
   });
 });
