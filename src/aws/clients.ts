@@ -11,6 +11,7 @@ import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { S3Client } from "@aws-sdk/client-s3";
+import { noteRequestContext, type RequestContext } from "./call.js";
 
 export interface ClientOptions {
   region?: string;
@@ -39,7 +40,7 @@ interface CountableClient {
         next: (args: unknown) => Promise<unknown>,
         context: { commandName?: string },
       ) => (args: unknown) => Promise<unknown>,
-      options: { step: "finalizeRequest"; name: string },
+      options: { step: "initialize" | "finalizeRequest"; name: string },
     ): void;
   };
 }
@@ -93,7 +94,23 @@ export function createClients(options: ClientOptions = {}): Clients {
     return client;
   });
   const s3 = new S3Client({ ...config, forcePathStyle: endpoint !== undefined });
-  const count = (service: string, client: CountableClient) =>
+  const requestContext: RequestContext = {
+    ...(endpoint ? { endpoint } : {}),
+    ...(options.profile ? { profile: options.profile } : {}),
+  };
+  const count = (service: string, client: CountableClient) => {
+    // outermost: every error a request throws (credentials, network, AWS) says where it went
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (error) {
+          noteRequestContext(error, requestContext);
+          throw error;
+        }
+      },
+      { step: "initialize", name: "switchyardRequestContext" },
+    );
     client.middlewareStack.add(
       (next, context) => (args) => {
         const key = `${service}:${(context.commandName ?? "Unknown").replace(/Command$/, "")}`;
@@ -102,6 +119,7 @@ export function createClients(options: ClientOptions = {}): Clients {
       },
       { step: "finalizeRequest", name: "switchyardCallCounter" },
     );
+  };
   count("autoscaling", autoscaling as unknown as CountableClient);
   count("elbv2", elbv2 as unknown as CountableClient);
   count("s3", s3 as unknown as CountableClient);

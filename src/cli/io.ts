@@ -40,8 +40,17 @@ export function createRunState(): RunState {
   return { json: false, verbose: false, resultPrinted: false, startedAt: Date.now() };
 }
 
-/** The commands whose --json output ends with a result object. */
-export const RESULT_COMMANDS: ReadonlySet<string> = new Set(["deploy", "rollback", "resume"]);
+/**
+ * The commands that with --json put a result object on stdout when they fail before printing
+ * their own (deploy, rollback and resume end with one anyway; status and retire print theirs).
+ */
+export const RESULT_COMMANDS: ReadonlySet<string> = new Set([
+  "deploy",
+  "rollback",
+  "resume",
+  "status",
+  "retire",
+]);
 
 export interface GlobalOptions {
   config?: string;
@@ -105,6 +114,22 @@ export function onSignal(io: CliIo, signal: SignalName, handler: () => void): ()
 export function exitNow(io: CliIo, code: number): void {
   if (io.exit) io.exit(code);
   else process.exit(code);
+}
+
+/**
+ * Makes a pipe closed by its reader (`switchyard status | head -1`) end quietly instead of with
+ * an EPIPE stack trace: later writes to `stream` go nowhere and `onClosed` is called once.
+ * Any other stream error is thrown as before.
+ */
+export function quietOnClosedPipe(stream: CliStream, onClosed: () => void = () => {}): void {
+  let closed = false;
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    if (closed) return;
+    closed = true;
+    stream.write = (() => true) as CliStream["write"];
+    onClosed();
+  });
 }
 
 /** Writes one line. */

@@ -11,6 +11,15 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const { default: nodeModule } = await import("node:module");
 (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
+const { quietOnClosedPipe } = await import("./io.js");
+// A reader that goes away (`| head -1`) ends the output, not with a stack trace: a short command
+// finishes with its own exit code; a long one (a swap, --watch) is interrupted as by Ctrl-C.
+const interrupt = () => {
+  if (process.listenerCount("SIGINT") > 0) process.emit("SIGINT", "SIGINT");
+};
+quietOnClosedPipe(process.stdout, interrupt);
+quietOnClosedPipe(process.stderr, interrupt);
+
 const { runCli } = await import("./run.js");
 const code = await runCli(process.argv.slice(2), {
   stdout: process.stdout,

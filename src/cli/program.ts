@@ -37,19 +37,53 @@ function packageVersion(): string {
 }
 
 /**
+ * A commander error message (`error: unknown option '--relase'\n(Did you mean --release?)`) as
+ * switchyard's one-line message: `unknown option '--relase' (did you mean --release?)`.
+ */
+export function usageErrorMessage(text: string): string {
+  const lines = text.replace(/\n+$/, "").split("\n");
+  let message = (lines[0] ?? "").replace(/^error: /, "");
+  const rest: string[] = [];
+  for (const line of lines.slice(1)) {
+    const suggestion = /^\(Did you mean (.+)\?\)$/.exec(line.trim());
+    if (suggestion) message += ` (did you mean ${suggestion[1]}?)`;
+    else rest.push(line);
+  }
+  return [message, ...rest].join("\n");
+}
+
+/**
  * Commander's own error messages (`error: unknown option '--x'`) in switchyard's form:
- * `error INVALID_INPUT: unknown option '--x'`, a suggestion as a `hint:` line.
+ * `error INVALID_INPUT: unknown option '--x' (did you mean --y?)`.
  */
 export function formatUsageError(text: string): string {
-  const lines = text.replace(/\n+$/, "").split("\n");
-  const out: string[] = [];
-  for (const line of lines) {
-    const suggestion = /^\(Did you mean (.+)\?\)$/.exec(line.trim());
-    if (suggestion) out.push(`hint: did you mean ${suggestion[1]}?`);
-    else if (out.length === 0) out.push(`error INVALID_INPUT: ${line.replace(/^error: /, "")}`);
-    else out.push(line);
-  }
-  return `${out.join("\n")}\n`;
+  return `error INVALID_INPUT: ${usageErrorMessage(text)}\n`;
+}
+
+/**
+ * Makes the required options of `root`'s commands checked after unknown options and arguments:
+ * commander checks them first, so `deploy web/x --relase r2` said "required option --release
+ * not specified" instead of naming the typo. The check moves to a `preAction` hook, with
+ * commander's own message.
+ */
+function checkRequiredOptionsLast(root: Command): void {
+  const required = new Map<Command, Option[]>();
+  const walk = (command: Command) => {
+    const options = command.options.filter((o) => o.mandatory);
+    for (const option of options) option.mandatory = false;
+    if (options.length > 0) required.set(command, options);
+    for (const sub of command.commands) walk(sub);
+  };
+  walk(root);
+  root.hook("preAction", (_root, action) => {
+    for (const option of required.get(action) ?? []) {
+      if (action.getOptionValue(option.attributeName()) === undefined) {
+        action.error(`error: required option '${option.flags}' not specified`, {
+          code: "commander.missingMandatoryOptionValue",
+        });
+      }
+    }
+  });
 }
 
 export function createProgram(io: CliIo, state: RunState = createRunState()): Command {
@@ -112,5 +146,6 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerWizard(program, ctx);
   registerUnlock(program, ctx);
   registerIamPolicy(program, ctx);
+  checkRequiredOptionsLast(program);
   return program;
 }

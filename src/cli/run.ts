@@ -5,7 +5,7 @@
 import { CommanderError } from "commander";
 import { ExitCode, exitCodeOf, InputError, toSwitchyardError } from "../core/errors.js";
 import { type CliIo, createRunState, RESULT_COMMANDS, writeLine } from "./io.js";
-import { createProgram } from "./program.js";
+import { createProgram, usageErrorMessage } from "./program.js";
 import { failureResultObject } from "./shared.js";
 
 /** Runs the CLI on `argv` (the user's arguments, without `node` and the script); returns the exit code. */
@@ -20,7 +20,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // help and --version end by "throwing" with exit code 0; commander printed the rest already
       if (thrown.exitCode === 0) return ExitCode.ok;
       if (state.json && state.command && RESULT_COMMANDS.has(state.command)) {
-        const message = thrown.message.replace(/^error: /, "").split("\n")[0] ?? thrown.message;
+        const message = usageErrorMessage(thrown.message).split("\n")[0] ?? thrown.message;
         writeLine(
           io.stdout,
           JSON.stringify(failureResultObject(state, new InputError("INVALID_INPUT", message))),

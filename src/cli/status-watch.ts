@@ -19,6 +19,7 @@ import {
   type GlobalOptions,
   isCI,
   onSignal,
+  type RunState,
   writeLine,
 } from "./io.js";
 import { clockTime, formatElapsed, releaseVersion } from "./render.js";
@@ -339,6 +340,8 @@ export interface StatusWatchRun {
   globals: GlobalOptions;
   yard: Switchyard;
   service: string;
+  /** the run's state: a --wait --json result printed is noted there, so no second one follows */
+  state?: RunState;
   watch: boolean;
   wait: boolean;
   timeoutMs?: number;
@@ -392,12 +395,15 @@ export async function runStatusWatch(run: StatusWatchRun): Promise<void> {
       if (globals.json) {
         const e = toSwitchyardError(error);
         writeLine(io.stdout, JSON.stringify(waitErrorJson(service, e, Date.now() - startedAt)));
+        if (run.state) run.state.resultPrinted = true;
       }
       throw error;
     }
     view?.stop();
-    if (globals.json) writeLine(io.stdout, JSON.stringify(endingJson(ending)));
-    else {
+    if (globals.json) {
+      writeLine(io.stdout, JSON.stringify(endingJson(ending)));
+      if (run.state) run.state.resultPrinted = true;
+    } else {
       const line = describeEnding(ending);
       if (line !== undefined) writeLine(io.stdout, line);
     }

@@ -115,6 +115,22 @@ export const ERROR_CODES = {
     exitCode: ExitCode.failed,
     summary: "an AWS call failed after retries",
   },
+  NO_CREDENTIALS: {
+    source: "user",
+    exitCode: ExitCode.invalid,
+    summary: "no AWS credentials could be loaded (no profile, no keys, an expired SSO session)",
+  },
+  BAD_CREDENTIALS: {
+    source: "user",
+    exitCode: ExitCode.invalid,
+    summary: "AWS refused the credentials: unknown key, wrong secret, expired token",
+  },
+  ENDPOINT_UNREACHABLE: {
+    source: "aws",
+    exitCode: ExitCode.invalid,
+    summary:
+      "the AWS endpoint cannot be reached (connection refused, unknown host, no route): is the sandbox running?",
+  },
   TIMEOUT: {
     source: "aws",
     exitCode: ExitCode.failed,
@@ -280,7 +296,6 @@ export class SwapError extends SwitchyardError<SwapErrorCode> {
   }
 }
 
-/** An AWS call or wait that failed; the AWS error is the `cause`. */
 /**
  * The code a rolled-back swap ends with: a gate, green's health or its launch keep their own;
  * any other reason (an abort, a cancel, AWS errors) is ROLLED_BACK. All exit 4: blue is live.
@@ -293,8 +308,16 @@ export function rolledBackCode(
     : "ROLLED_BACK";
 }
 
-export class AwsError extends SwitchyardError<"AWS_ERROR" | "TIMEOUT"> {
-  constructor(code: "AWS_ERROR" | "TIMEOUT", message: string, options?: SwitchyardErrorOptions) {
+export type AwsErrorCode =
+  | "AWS_ERROR"
+  | "TIMEOUT"
+  | "NO_CREDENTIALS"
+  | "BAD_CREDENTIALS"
+  | "ENDPOINT_UNREACHABLE";
+
+/** An AWS call or wait that failed; the AWS (or network, or credentials) error is the `cause`. */
+export class AwsError extends SwitchyardError<AwsErrorCode> {
+  constructor(code: AwsErrorCode, message: string, options?: SwitchyardErrorOptions) {
     super(code, message, options);
     this.name = "AwsError";
   }

@@ -34,11 +34,16 @@ export function userEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Spawns the built CLI in `cwd`; its output so far, and its end. */
-export function spawnCli(args: string[], options: { cwd: string }) {
+/** Spawns the built CLI in `cwd` (with `env` added to the user's); its output so far, and its end. */
+export function spawnCli(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string | undefined> },
+) {
+  const env = { ...userEnv(), ...options.env };
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name];
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: options.cwd,
-    env: userEnv(),
+    env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

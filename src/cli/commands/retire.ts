@@ -141,8 +141,10 @@ export function registerRetire(program: Command, { io, state }: CommandContext):
         offTerm();
         yard.close();
       }
-      if (globals.json) writeLine(io.stdout, JSON.stringify(retireJson(report)));
-      else
+      if (globals.json) {
+        writeLine(io.stdout, JSON.stringify(retireJson(report)));
+        state.resultPrinted = true;
+      } else
         for (const line of describeRetire(report, { quiet: globals.quiet }))
           writeLine(io.stdout, line);
       if (!report.failed && report.locked?.length) {

@@ -182,6 +182,7 @@ export function registerStatus(program: Command, { io, state }: CommandContext):
             globals,
             yard,
             service,
+            state,
             watch: flags.watch === true,
             wait: flags.wait === true,
             ...(flags.timeout === undefined ? {} : { timeoutMs: flags.timeout }),
@@ -193,6 +194,7 @@ export function registerStatus(program: Command, { io, state }: CommandContext):
         if (globals.json) {
           const out = statuses.map(statusJson);
           writeLine(io.stdout, JSON.stringify(service === undefined ? out : out[0]));
+          state.resultPrinted = true;
           printWarnings(io.stderr, statuses);
         } else {
           statuses.forEach((s, i) => {

@@ -5,7 +5,8 @@ import { CommanderError } from "commander";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configTemplate } from "../../../src/cli/commands/init.js";
 import { statusJson } from "../../../src/cli/commands/status.js";
-import { createProgram, formatUsageError } from "../../../src/cli/program.js";
+import { quietOnClosedPipe } from "../../../src/cli/io.js";
+import { createProgram, formatUsageError, usageErrorMessage } from "../../../src/cli/program.js";
 import { runCli } from "../../../src/cli/run.js";
 import { checkConfig } from "../../../src/core/config.js";
 import type { ServiceStatus } from "../../../src/swap/status.js";
@@ -89,15 +90,42 @@ describe("argument errors exit 2 and name what is wrong", () => {
   it("an unknown command, with a suggestion", async () => {
     const r = await run(["deplyo"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      "error INVALID_INPUT: unknown command 'deplyo'\nhint: did you mean deploy?\n",
-    );
+    expect(r.stderr).toBe("error INVALID_INPUT: unknown command 'deplyo' (did you mean deploy?)\n");
   });
 
   it("an unknown option", async () => {
     const r = await run(["status", "--colour"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("error INVALID_INPUT: unknown option '--colour'");
+  });
+
+  it("an unknown option is named, with the nearest known one, before a required option is missed", async () => {
+    const r = await run(["deploy", "web/x", "--relase", "r2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      "error INVALID_INPUT: unknown option '--relase' (did you mean --release?)\n",
+    );
+  });
+
+  it("an unknown option's suggestion is in the --json result's message too", async () => {
+    const r = await run(["deploy", "web/x", "--json", "--relase", "r2"]);
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      type: "result",
+      ok: false,
+      error: {
+        code: "INVALID_INPUT",
+        message: "unknown option '--relase' (did you mean --release?)",
+      },
+    });
+  });
+
+  it("a global option misspelt after a command is suggested too", async () => {
+    const r = await run(["status", "--endpoint-ur", "http://127.0.0.1:4566"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      "error INVALID_INPUT: unknown option '--endpoint-ur' (did you mean --endpoint-url?)",
+    );
   });
 
   it("a missing --release", async () => {
@@ -194,6 +222,52 @@ describe("the config file", () => {
   });
 });
 
+describe("--json on error: exactly one result object on stdout", () => {
+  function onlyObject(stdout: string): Record<string, unknown> {
+    const lines = stdout.split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(1);
+    return JSON.parse(lines[0] ?? "") as Record<string, unknown>;
+  }
+
+  it.each([
+    [
+      "status with no config file",
+      ["status", "web/prod", "--json"],
+      "CONFIG_NOT_FOUND",
+      "web/prod",
+    ],
+    ["status of every service with no config file", ["status", "--json"], "CONFIG_NOT_FOUND", null],
+    ["status --wait without a service", ["status", "--wait", "--json"], "INVALID_INPUT", null],
+    ["status with an unknown option", ["status", "--json", "--colour"], "INVALID_INPUT", null],
+    [
+      "retire with no config file",
+      ["retire", "web/prod", "--json"],
+      "CONFIG_NOT_FOUND",
+      "web/prod",
+    ],
+    ["retire without services", ["retire", "--json"], "INVALID_INPUT", null],
+    [
+      "retire with a bad --keep",
+      ["retire", "--all", "--keep", "many", "--json"],
+      "INVALID_INPUT",
+      null,
+    ],
+  ])("%s", async (_name, argv, code, service) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error ${code}: `);
+    const result = onlyObject(r.stdout);
+    expect(result).toMatchObject({ type: "result", ok: false, service, error: { code } });
+    expect(Object.keys(result.error as object)).toEqual(["code", "message"]);
+  });
+
+  it("without --json, stdout stays empty", async () => {
+    const r = await run(["status", "web/prod"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+  });
+});
+
 describe("a health check matcher AWS would refuse", () => {
   it.each([
     ["600", `"600" is not a valid HTTP code; use codes 200-499, e.g. "200" or "200-299"`],
@@ -280,5 +354,35 @@ describe("formatUsageError", () => {
     expect(formatUsageError("error: missing required argument 'service'\n")).toBe(
       "error INVALID_INPUT: missing required argument 'service'\n",
     );
+  });
+
+  it("keeps commander's suggestion on the error line", () => {
+    expect(formatUsageError("error: unknown option '--relase'\n(Did you mean --release?)\n")).toBe(
+      "error INVALID_INPUT: unknown option '--relase' (did you mean --release?)\n",
+    );
+    expect(usageErrorMessage("error: unknown command 'deplyo'\n(Did you mean deploy?)")).toBe(
+      "unknown command 'deplyo' (did you mean deploy?)",
+    );
+  });
+});
+
+describe("quietOnClosedPipe", () => {
+  it("swallows EPIPE once, calls back, and makes later writes no-ops", () => {
+    const m = memoryIo();
+    let closed = 0;
+    quietOnClosedPipe(m.io.stdout, () => closed++);
+    const epipe = Object.assign(new Error("write EPIPE"), { code: "EPIPE" });
+    m.io.stdout.emit("error", epipe);
+    m.io.stdout.emit("error", epipe);
+    expect(closed).toBe(1);
+    expect(m.io.stdout.write("after\n")).toBe(true);
+    expect(m.stdout.text()).toBe("");
+  });
+
+  it("throws any other stream error", () => {
+    const m = memoryIo();
+    quietOnClosedPipe(m.io.stdout);
+    const other = Object.assign(new Error("write EIO"), { code: "EIO" });
+    expect(() => m.io.stdout.emit("error", other)).toThrow("EIO");
   });
 });
