@@ -10,6 +10,7 @@ import {
   CreateListenerCommand,
   CreateLoadBalancerCommand,
   DescribeListenersCommand,
+  ModifyListenerCommand,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { buildSampleRelease, type SampleVariant } from "../../examples/sample-app/release.js";
@@ -173,5 +174,32 @@ export async function listenerWeights(world: SwapWorld): Promise<Record<string, 
       /targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1] ?? "",
       t.Weight ?? 0,
     ]),
+  );
+}
+
+/**
+ * An operator's change at the console: every target group of the forward action given the weight
+ * `by` names for it (0 when it names none).
+ */
+export async function setWeightsByHand(world: SwapWorld, by: Record<string, number>) {
+  const out = await world.clients.elbv2.send(
+    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
+  );
+  const groups = out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? [];
+  await world.clients.elbv2.send(
+    new ModifyListenerCommand({
+      ListenerArn: world.listenerArn,
+      DefaultActions: [
+        {
+          Type: "forward",
+          ForwardConfig: {
+            TargetGroups: groups.map((t) => ({
+              TargetGroupArn: t.TargetGroupArn,
+              Weight: by[/targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1] ?? ""] ?? 0,
+            })),
+          },
+        },
+      ],
+    }),
   );
 }

@@ -1,39 +1,12 @@
-/**
- * A swap never writes over a change it did not make: an operator's ModifyListener mid-swap stops
- * it (traffic left as found, exit 1, status naming the drift); `promote` adopts the operator's
- * state and goes on, `abort` puts blue back. A confirmed plan whose world changed is refused.
- */
-import {
-  DescribeListenersCommand,
-  ModifyListenerCommand,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCodeOf } from "../../src/core/errors.js";
-import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
-
-/** An operator's emergency change at the console: every weight set by hand. */
-async function setByHand(world: SwapWorld, by: Record<string, number>) {
-  const out = await world.clients.elbv2.send(
-    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
-  );
-  const groups = out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? [];
-  await world.clients.elbv2.send(
-    new ModifyListenerCommand({
-      ListenerArn: world.listenerArn,
-      DefaultActions: [
-        {
-          Type: "forward",
-          ForwardConfig: {
-            TargetGroups: groups.map((t) => ({
-              TargetGroupArn: t.TargetGroupArn,
-              Weight: by[/targetgroup\/([^/]+)/.exec(t.TargetGroupArn ?? "")?.[1] ?? ""] ?? 0,
-            })),
-          },
-        },
-      ],
-    }),
-  );
-}
+import {
+  listenerWeights,
+  SERVICE,
+  type SwapWorld,
+  setWeightsByHand,
+  swapWorld,
+} from "../helpers/swap-world.js";
 
 describe("a change switchyard did not make stops the swap", () => {
   let world: SwapWorld;
@@ -53,7 +26,7 @@ describe("a change switchyard did not make stops the swap", () => {
       bakeMs: 2_000,
       onEvent: (e) => {
         if (e.type === "step.shifted" && e.step === 1)
-          void setByHand(world, { [blue]: 100, [green]: 0 });
+          void setWeightsByHand(world, { [blue]: 100, [green]: 0 });
       },
     });
     const error = await op.result.catch((e: unknown) => e);

@@ -5,16 +5,18 @@
  * the heartbeat runs on its own timer, so `unlock --force` is refused while a gate hangs.
  */
 
-import {
-  DescribeListenersCommand,
-  ModifyListenerCommand,
-} from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exitCodeOf } from "../../src/core/errors.js";
 import { readRecord } from "../../src/swap/record.js";
 import { eventually } from "../helpers/sandbox.js";
-import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+import {
+  listenerWeights,
+  SERVICE,
+  type SwapWorld,
+  setWeightsByHand,
+  swapWorld,
+} from "../helpers/swap-world.js";
 
 const STATE = { bucket: "releases", prefix: ".switchyard" };
 
@@ -100,28 +102,7 @@ describe("the swap record as an exactly-once lock", () => {
       "web-test-v004 is tagged green but no swap is in flight",
     );
     // an operator puts traffic back on blue by hand
-    const out = await world.clients.elbv2.send(
-      new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
-    );
-    const groups = out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? [];
-    await world.clients.elbv2.send(
-      new ModifyListenerCommand({
-        ListenerArn: world.listenerArn,
-        DefaultActions: [
-          {
-            Type: "forward",
-            ForwardConfig: {
-              TargetGroups: groups
-                .filter((t) => !t.TargetGroupArn?.includes("/web-test-v004/"))
-                .map((t) => ({
-                  TargetGroupArn: t.TargetGroupArn,
-                  Weight: t.TargetGroupArn?.includes("/web-test-v003/") ? 100 : 0,
-                })),
-            },
-          },
-        ],
-      }),
-    );
+    await setWeightsByHand(world, { "web-test-v003": 100 });
     driver.close();
   });
 
