@@ -152,7 +152,10 @@ export async function runOperation<T>(run: OperationRun<T>): Promise<void> {
         ? `warning: exiting before the rollback finished; the swap record keeps its state, so \`switchyard resume ${service}\` finishes the rollback`
         : "warning: exiting before the operation finished; run `switchyard status` to see where it stopped",
     );
-    exitNow(io, 130);
+    // the record writes under way (the first Ctrl-C's abort) land first, for at most 2 s
+    void import("../swap/record.js")
+      .then((m) => m.settleRecordWrites(2_000))
+      .finally(() => exitNow(io, 130));
   };
   const offInt = onSignal(io, "SIGINT", interrupt);
   const offTerm = onSignal(io, "SIGTERM", () => {

@@ -102,7 +102,8 @@ export function nextAction(s: Snapshot, plan: SwapPlan, cursor: SwapCursor): Dec
 
 /** The operator (abort request), this process (Ctrl-C) or AWS (errors) stops the swap: roll back. */
 const stopRequested: Rule = (s) => {
-  if (s.control?.abort) return fail("ABORTED", `aborted by ${s.control.abort.by}`);
+  const abort = s.control?.abort;
+  if (abort) return fail("ABORTED", abort.reason ?? `aborted by ${abort.by}`);
   if (s.cancelled) return fail("ABORTED", "the swap was cancelled");
   if ((s.failures ?? 0) >= ERROR_BUDGET) {
     return fail("AWS_ERROR", `AWS calls failed ${s.failures} times in a row`);

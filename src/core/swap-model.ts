@@ -122,7 +122,12 @@ export interface ControlRequests {
   /** end the bake of `step` (1-based) now; `full` skips the remaining steps */
   promote?: { step: number; full: boolean; by: string; at: string };
   /** roll the swap back to blue */
-  abort?: { by: string; at: string };
+  abort?: {
+    by: string;
+    at: string;
+    /** why, when it is not an operator's request (the driving process was cancelled) */
+    reason?: string;
+  };
 }
 
 /** Someone else changed what the swap manages: the swap stopped and left it as found. */

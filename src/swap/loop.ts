@@ -10,7 +10,7 @@ import { ERROR_BUDGET } from "../core/decide.js";
 import { isSwitchyardError, SwapError, toSwitchyardError } from "../core/errors.js";
 import type { ActionName, EventSink } from "../core/events.js";
 import type { ControlRequests, SwapCursor } from "../core/swap-model.js";
-import type { SwapLock } from "./record.js";
+import { currentOwner, type SwapLock } from "./record.js";
 import { sleep } from "./wait.js";
 
 /** What the loop tells a reconciler's observe about this pass. */
@@ -61,6 +61,11 @@ export async function reconcile<
   const onAbort = () => {
     stop.abort();
     wake.now();
+    // the cancel is written into the record at once, so that a process killed right after it
+    // (a second Ctrl-C) leaves a record that `resume` rolls back rather than finishes
+    lock
+      .update({ request: { abort: { ...cancelledBy(), reason: "the swap was cancelled" } } })
+      .catch(() => undefined);
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   const offLock = lock.onChange(() => {
@@ -165,6 +170,11 @@ export async function reconcile<
     offLock();
     lock.stopHeartbeat();
   }
+}
+
+function cancelledBy(): { by: string; at: string } {
+  const me = currentOwner();
+  return { by: `${me.user}@${me.host} (pid ${me.pid}), cancelled`, at: new Date().toISOString() };
 }
 
 /** A sleep that another event (a control request, Ctrl-C) can cut short, any number of times. */

@@ -181,6 +181,24 @@ export async function readLastChange(
 /** Tokens of the locks this process holds and drives now. */
 const held = new Set<string>();
 
+/** Record writes this process has under way. */
+const pending = new Set<Promise<unknown>>();
+
+/**
+ * Waits (at most `ms`) for this process's record writes under way to land: a process about to
+ * exit at once (a second Ctrl-C) leaves the record as it last meant it to be.
+ */
+export async function settleRecordWrites(ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all([...pending]),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /**
  * Whether the record's holder is certainly gone: the operation halted, a dead pid (or a lock this
  * process no longer drives) on this host, or, on another host, a heartbeat older than
@@ -213,6 +231,8 @@ export interface RecordPatch {
   halted?: SwapRecord["halted"];
   /** control requests answered by this write: removed, unless a newer one replaced them */
   consume?: Array<keyof ControlRequests>;
+  /** control requests this process makes of itself (a cancel written as an abort) */
+  request?: ControlRequests;
 }
 
 /** Whether a failed write may have been applied: anything but a definite answer from S3. */
@@ -328,7 +348,10 @@ export class SwapLock {
   /** Changes the record; writes are serialised, so a heartbeat never races a cursor update. */
   update(patch: RecordPatch = {}): Promise<void> {
     const run = this.writing.then(() => this.apply(patch));
-    this.writing = run.catch(() => undefined);
+    const settled = run.catch(() => undefined);
+    this.writing = settled;
+    pending.add(settled);
+    void settled.then(() => pending.delete(settled));
     return run;
   }
 
@@ -436,12 +459,12 @@ export class SwapLock {
       ...(patch.owner ? { owner: patch.owner } : {}),
       ...(patch.halted ? { halted: patch.halted } : {}),
       cursor: withoutUndefined({ ...this.current.cursor, ...patch.cursor }),
-      control: consumed(this.current.control, patch.consume ?? []),
+      control: { ...consumed(this.current.control, patch.consume ?? []), ...patch.request },
       heartbeatAt: new Date().toISOString(),
       writeId: newId(),
     };
     if (next.control && Object.keys(next.control).length === 0) delete next.control;
-    await this.write(next, this.current, patch.consume ?? []);
+    await this.write(next, this.current, patch.consume ?? [], patch.request);
   }
 
   /**
@@ -452,6 +475,7 @@ export class SwapLock {
     next: SwapRecord,
     base: SwapRecord,
     consume: Array<keyof ControlRequests> = [],
+    request: ControlRequests = {},
   ) {
     const key = recordKey(this.location, next.service);
     let wanted = next;
@@ -496,7 +520,7 @@ export class SwapLock {
         this.etag = found.etag;
         wanted = {
           ...wanted,
-          control: mergeControl(seen.control, found.record.control, consume),
+          control: { ...mergeControl(seen.control, found.record.control, consume), ...request },
           writeId: newId(),
         };
         if (wanted.control && Object.keys(wanted.control).length === 0) delete wanted.control;

@@ -98,7 +98,10 @@ export async function watchSwap(run: WatchRun): Promise<void> {
       io.stderr,
       `warning: exiting before the rollback finished; the swap record keeps its state, so \`switchyard resume ${service}\` finishes the rollback`,
     );
-    exitNow(io, 130);
+    // the record writes under way (the first Ctrl-C's abort) land first, for at most 2 s
+    void import("../../swap/record.js")
+      .then((m) => m.settleRecordWrites(2_000))
+      .finally(() => exitNow(io, 130));
   };
 
   const answer = (at: StepAt, choice: StepChoice): "again" | "done" => {
