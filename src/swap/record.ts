@@ -394,7 +394,7 @@ export class SwapLock {
     if (this.lostError) throw this.lostError;
   }
 
-  /** Leaves the record in place, marked as no longer driven (drift): any process may take over. */
+  /** Leaves the record in place, marked as no longer driven (drift), so another process may take over. */
   async halt(halted: NonNullable<SwapRecord["halted"]>): Promise<void> {
     this.stopHeartbeat();
     try {
