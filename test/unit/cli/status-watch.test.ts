@@ -15,40 +15,25 @@ import type { SwapCursor } from "../../../src/core/swap-model.js";
 import type { SwapRecord } from "../../../src/swap/record.js";
 import { type ServiceStatus, swapStatus } from "../../../src/swap/status.js";
 import { noSwapEnding, swapEnding } from "../../../src/swap/watch.js";
+import { sampleRecord } from "../../helpers/record.js";
 import { memoryIo, memoryStream } from "./helpers.js";
 
 const NOW = Date.parse("2026-01-01T00:01:05.000Z");
 const TG = (name: string) =>
   `arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/${name}/0123456789abcdef`;
 
+/** The sample record, with the weights the swap last set at step 2 unless a test says otherwise. */
 function record(cursor: Partial<SwapCursor> = {}, more: Partial<SwapRecord> = {}): SwapRecord {
-  return {
-    version: 1,
-    kind: "deploy",
-    swapId: "ab12",
-    service: "web/prod",
-    owner: { host: "ci-1", pid: 42, user: "ops" },
-    startedAt: "2026-01-01T00:00:00.000Z",
-    heartbeatAt: "2026-01-01T00:01:00.000Z",
-    plan: {
-      release: { url: "s3://releases/web/prod/r2.tar.gz", version: "r2" },
-      green: { name: "web-prod-v002" },
-      blue: { name: "web-prod-v001" },
-      steps: [5, 25, 100],
-      bakeMs: 60_000,
-    },
-    cursor: {
-      phase: "shifting",
-      stepIndex: 1,
-      launchStartedAt: 0,
+  return sampleRecord(
+    {
       traffic: [
         { targetGroupArn: TG("web-prod-v002"), weight: 25 },
         { targetGroupArn: TG("web-prod-v001"), weight: 75 },
       ],
       ...cursor,
     },
-    ...more,
-  } as unknown as SwapRecord;
+    more,
+  );
 }
 
 function status(r: SwapRecord | null, weights: [number, number] = [25, 75]): ServiceStatus {

@@ -1,27 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { describeStatus } from "../../../src/cli/commands/status.js";
 import type { SwapCursor } from "../../../src/core/swap-model.js";
-import type { SwapRecord } from "../../../src/swap/record.js";
 import { type ServiceStatus, swapStatus } from "../../../src/swap/status.js";
+import { sampleRecord } from "../../helpers/record.js";
 
-/** The parts of a swap record status reads: a swap of r2 onto v002 from v001, steps 5/25/100. */
-function record(cursor: Partial<SwapCursor>): SwapRecord {
-  return {
-    version: 1,
-    swapId: "ab12",
-    service: "web/prod",
-    owner: { host: "ci-1", pid: 42, user: "ops" },
-    startedAt: "2026-01-01T00:00:00.000Z",
-    heartbeatAt: "2026-01-01T00:01:00.000Z",
-    plan: {
-      release: { url: "s3://releases/web/prod/r2.tar.gz", version: "r2" },
-      green: { name: "web-prod-v002" },
-      blue: { name: "web-prod-v001" },
-      steps: [5, 25, 100],
-    },
-    cursor: { phase: "shifting", stepIndex: 1, launchStartedAt: 0, ...cursor },
-  } as unknown as SwapRecord;
-}
+const record = (cursor: Partial<SwapCursor>) => sampleRecord(cursor);
 
 const NOW = Date.parse("2026-01-01T00:01:05.000Z");
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { ExitCode } from "../../../src/core/errors.js";
-import type { SwapCursor } from "../../../src/core/swap-model.js";
 import type { SwapRecord } from "../../../src/swap/record.js";
 import { type ServiceStatus, type SwapStatus, swapStatus } from "../../../src/swap/status.js";
 import {
@@ -11,30 +10,11 @@ import {
   swapEnding,
   watchStatus,
 } from "../../../src/swap/watch.js";
+import { sampleRecord } from "../../helpers/record.js";
 
 const NOW = Date.parse("2026-01-01T00:01:05.000Z");
 
-/** A swap of r2 onto v002 from v001, steps 5/25/100, as the swap record holds it. */
-function record(cursor: Partial<SwapCursor> = {}, more: Partial<SwapRecord> = {}): SwapRecord {
-  return {
-    version: 1,
-    kind: "deploy",
-    swapId: "ab12",
-    service: "web/prod",
-    owner: { host: "ci-1", pid: 42, user: "ops" },
-    startedAt: "2026-01-01T00:00:00.000Z",
-    heartbeatAt: "2026-01-01T00:01:00.000Z",
-    plan: {
-      release: { url: "s3://releases/web/prod/r2.tar.gz", version: "r2" },
-      green: { name: "web-prod-v002" },
-      blue: { name: "web-prod-v001" },
-      steps: [5, 25, 100],
-      bakeMs: 60_000,
-    },
-    cursor: { phase: "shifting", stepIndex: 1, launchStartedAt: 0, ...cursor },
-    ...more,
-  } as unknown as SwapRecord;
-}
+const record = sampleRecord;
 
 function status(swap: SwapStatus | null, weights: [number, number] = [25, 75]): ServiceStatus {
   const group = (name: string, weight: number, role: "green" | "live") => ({
