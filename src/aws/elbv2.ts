@@ -20,7 +20,7 @@ import {
   type Tag,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { TargetGroupConfig } from "../core/config-schema.js";
-import type { TargetHealthCounts, Weighted } from "../core/swap-model.js";
+import { noTargets, type TargetHealthCounts, type Weighted } from "../core/swap-model.js";
 import { type CallOptions, call, errorName, throughCall } from "./call.js";
 import type { Clients } from "./clients.js";
 
@@ -271,15 +271,7 @@ export async function targetHealth(
       () => clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
       options,
     );
-    const counts: TargetHealthCounts = {
-      healthy: 0,
-      unhealthy: 0,
-      initial: 0,
-      draining: 0,
-      unused: 0,
-      total: 0,
-      unhealthyTargets: [],
-    };
+    const counts = noTargets();
     for (const d of out.TargetHealthDescriptions ?? []) {
       const state = d.TargetHealth?.State ?? "unavailable";
       counts.total++;

@@ -141,6 +141,19 @@ export interface Drift {
 
 export type Role = "live" | "standby" | "failed" | "green";
 
+/** Target health with no target in any state. */
+export function noTargets(): TargetHealthCounts {
+  return {
+    healthy: 0,
+    unhealthy: 0,
+    initial: 0,
+    draining: 0,
+    unused: 0,
+    total: 0,
+    unhealthyTargets: [],
+  };
+}
+
 export interface TargetHealthCounts {
   healthy: number;
   unhealthy: number;

@@ -31,7 +31,7 @@ import {
 import type { ServiceConfig } from "../core/config.js";
 import { InputError, LockError } from "../core/errors.js";
 import { parseServerGroupName } from "../core/names.js";
-import type { TargetHealthCounts } from "../core/swap-model.js";
+import { noTargets, type TargetHealthCounts } from "../core/swap-model.js";
 import { groupTagRecord, TAG, TAG_PREFIX } from "../core/tags.js";
 import {
   currentOwner,
@@ -306,15 +306,7 @@ function checkHealth(
   const inService = group.instances.filter(
     (i) => i.lifecycle === "InService" && i.health === "Healthy",
   ).length;
-  const targets = health ?? {
-    healthy: 0,
-    unhealthy: 0,
-    initial: 0,
-    draining: 0,
-    unused: 0,
-    total: 0,
-    unhealthyTargets: [],
-  };
+  const targets = health ?? noTargets();
   const problems: string[] = [];
   if (group.instances.length === 0) problems.push("it has no instances");
   else if (inService < group.instances.length || inService < group.capacity.desired) {

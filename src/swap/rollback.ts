@@ -28,7 +28,12 @@ import {
   type RollbackAction,
   type RollbackSnapshot,
 } from "../core/rollback-rules.js";
-import type { GroupView, RollbackPlan, TargetHealthCounts } from "../core/swap-model.js";
+import {
+  type GroupView,
+  noTargets,
+  type RollbackPlan,
+  type TargetHealthCounts,
+} from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { abortSwap, STALE_AFTER_MS } from "./control.js";
 import { reconcile } from "./loop.js";
@@ -386,15 +391,7 @@ function healthFromInstances(g: ManagedGroup): TargetHealthCounts {
     (i) => i.lifecycle === "InService" && i.health === "Healthy",
   ).length;
   const unhealthy = g.instances.filter((i) => i.health === "Unhealthy").length;
-  return {
-    healthy,
-    unhealthy,
-    initial: 0,
-    draining: 0,
-    unused: 0,
-    total: g.instances.length,
-    unhealthyTargets: [],
-  };
+  return { ...noTargets(), healthy, unhealthy, total: g.instances.length };
 }
 
 function describeRollbackAction(action: RollbackAction, plan: RollbackPlan): string {

@@ -1,23 +1,8 @@
-/**
- * Steering a running swap from another switchyard (another terminal, a script): pause holds a
- * step past its bake while gates still run, promote ends a bake within one poll of the driving
- * process, a promote that arrives late never shortens the next step's bake, and abort rolls back.
- * Every request goes through the swap record, so the driver never has to share a process.
- */
-import { DescribeListenersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SwitchyardEvent } from "../../src/core/events.js";
 import { readRecord } from "../../src/swap/record.js";
 import { eventually } from "../helpers/sandbox.js";
-import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
-
-async function greenWeight(world: SwapWorld, green: string): Promise<number | undefined> {
-  const out = await world.clients.elbv2.send(
-    new DescribeListenersCommand({ ListenerArns: [world.listenerArn] }),
-  );
-  const groups = out.Listeners?.[0]?.DefaultActions?.[0]?.ForwardConfig?.TargetGroups ?? [];
-  return groups.find((t) => t.TargetGroupArn?.includes(`/${green}/`))?.Weight;
-}
+import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
 
 describe("a swap steered from another process through its record", () => {
   let world: SwapWorld;
@@ -61,7 +46,7 @@ describe("a swap steered from another process through its record", () => {
     const heldSince = Date.now();
     await new Promise((r) => setTimeout(r, 2 * POLL + 500));
     // the pause outlasts the bake many times over, and the driver keeps checking gates
-    expect(await greenWeight(world, "web-test-v002")).toBe(50);
+    expect((await listenerWeights(world))["web-test-v002"]).toBe(50);
     expect(events.some((e) => e.type === "step.baked")).toBe(false);
     expect(events).toContainEqual(
       expect.objectContaining({
@@ -112,7 +97,7 @@ describe("a swap steered from another process through its record", () => {
     expect(await aborted).toMatchObject({ request: "abort", appliedBy: "driver" });
     expect(result).toMatchObject({ ok: false, outcome: "rolled-back", live: "web-test-v002" });
     expect(result.error?.message).toMatch(/aborted by .*@/);
-    expect(await greenWeight(world, "web-test-v002")).toBe(100);
+    expect((await listenerWeights(world))["web-test-v002"]).toBe(100);
     driver.close();
     operator.close();
   });
