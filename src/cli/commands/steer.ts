@@ -15,6 +15,7 @@ import {
   openSwitchyard,
   pollIntervalOption,
   runOperation,
+  swapResultObject,
 } from "../shared.js";
 
 interface SteerFlags {
@@ -92,21 +93,8 @@ function register(program: Command, { io, state }: CommandContext, request: Requ
 
 /** The result line: who applies the request, or how the swap this process drove ended. */
 function outcomeObject(o: ControlOutcome, request: Request): ResultObject {
-  const r = o.result;
-  if (r) {
-    return {
-      type: "result",
-      ok: r.ok,
-      service: r.service,
-      live: r.live,
-      standby: r.standby,
-      release: r.release,
-      durationMs: r.durationMs,
-      request,
-      appliedBy: "here",
-      ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
-    };
-  }
+  // a swap this process took over and drove to its end: that swap's result
+  if (o.result) return { ...swapResultObject(o.result), request, appliedBy: "here" };
   return {
     type: "result",
     ok: true,
