@@ -281,6 +281,7 @@ export async function targetHealth(
         counts.unhealthyTargets.push({
           id: d.Target?.Id ?? "?",
           reason: d.TargetHealth?.Description ?? d.TargetHealth?.Reason ?? "unhealthy",
+          ...(d.TargetHealth?.Reason ? { code: d.TargetHealth.Reason } : {}),
         });
       } else if (state === "initial") counts.initial++;
       else if (state === "draining") counts.draining++;

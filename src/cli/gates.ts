@@ -1,15 +1,20 @@
 /**
  * Gates from the command line and the config: each command becomes a library `Gate` that runs
  * `sh -c <command>` with the step in its environment. Exit 0 passes; a non-zero exit, a signal or
- * a timeout fails, with a message holding the exit code and the last line the command wrote to
- * stderr (or stdout, when stderr is empty).
+ * a timeout fails, with a message holding the exit code, the last lines of its output and the
+ * path of a file holding all of it (kept only when the gate fails).
  */
 import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { formatDuration } from "../core/duration.js";
 import type { Gate, GateContext } from "../swap/swap.js";
 
 export const DEFAULT_GATE_TIMEOUT_MS = 60_000;
 const KEEP_BYTES = 16 * 1024;
+/** how many of a failed gate's last output lines are shown */
+export const SHOWN_LINES = 10;
 const KILL_GRACE_MS = 2_000;
 
 export interface CommandGateOptions {
@@ -18,11 +23,16 @@ export interface CommandGateOptions {
   /** the environment the command starts from (default `process.env`) */
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** where a failed gate's whole output is kept (default: `switchyard-gates` in the temp folder) */
+  outputDir?: string;
 }
 
 export interface GateOutcome {
   ok: boolean;
   message?: string;
+  /** a failed gate: its last output lines, and the file holding all of it */
+  output?: string;
+  outputFile?: string;
 }
 
 /** The environment a gate command sees besides the inherited one. */
@@ -36,12 +46,22 @@ export function gateEnv(ctx: Omit<GateContext, "signal">): Record<string, string
   };
 }
 
-function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim());
-  for (let i = lines.length - 1; i >= 0; i--) {
-    if (lines[i]) return lines[i]!;
+/** The last `n` non-empty lines of `text`. */
+export function lastLines(text: string, n: number): string {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
+  return lines.slice(-n).join("\n");
+}
+
+/** The file a run's whole output goes to: one per run, named after the group, step and time. */
+function outputFileFor(ctx: GateContext, dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch {
+    return undefined;
   }
-  return "";
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const nonce = Math.random().toString(36).slice(2, 6);
+  return join(dir, `${ctx.group}-step${ctx.step}-${stamp}-${nonce}.log`);
 }
 
 /** Keeps the tail of a stream's output. */
@@ -70,8 +90,15 @@ export function runGateCommand(
       resolve({ ok: false, message: "cancelled before it ran" });
       return;
     }
-    const stdout = tail();
-    const stderr = tail();
+    const output = tail();
+    const file = outputFileFor(ctx, options.outputDir ?? join(tmpdir(), "switchyard-gates"));
+    let log: WriteStream | undefined;
+    if (file) {
+      log = createWriteStream(file);
+      log.on("error", () => {
+        log = undefined;
+      });
+    }
     let settled = false;
     let why: "timeout" | "cancelled" | undefined;
     const child = spawn("sh", ["-c", command], {
@@ -99,33 +126,51 @@ export function runGateCommand(
     const timer = setTimeout(() => stop("timeout"), timeoutMs);
     const onAbort = () => stop("cancelled");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
-    child.stdout?.on("data", (c: Buffer) => stdout.push(c));
-    child.stderr?.on("data", (c: Buffer) => stderr.push(c));
+    const take = (c: Buffer) => {
+      output.push(c);
+      log?.write(c);
+    };
+    child.stdout?.on("data", take);
+    child.stderr?.on("data", take);
 
     const finish = (outcome: GateOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       ctx.signal.removeEventListener("abort", onAbort);
-      resolve(outcome);
+      const kept = !outcome.ok && log !== undefined && file !== undefined && output.text !== "";
+      const done = () => {
+        if (!kept && file) rmSync(file, { force: true });
+        const shown = lastLines(output.text, SHOWN_LINES);
+        resolve(
+          outcome.ok
+            ? outcome
+            : {
+                ...outcome,
+                message: `${outcome.message}${kept ? ` (all of its output: ${file})` : ""}`,
+                ...(shown ? { output: shown } : {}),
+                ...(kept ? { outputFile: file } : {}),
+              },
+        );
+      };
+      if (log) log.end(done);
+      else done();
     };
     child.on("error", (error) => {
       finish({ ok: false, message: `could not run: ${error.message}` });
     });
     child.on("close", (code, signal) => {
       if (graceTimer) clearTimeout(graceTimer);
-      const last = lastLine(stderr.text) || lastLine(stdout.text);
-      const said = last ? `: ${last}` : "";
       if (why === "timeout") {
-        finish({ ok: false, message: `timed out after ${formatDuration(timeoutMs)}${said}` });
+        finish({ ok: false, message: `timed out after ${formatDuration(timeoutMs)}` });
       } else if (why === "cancelled") {
-        finish({ ok: false, message: `cancelled${said}` });
+        finish({ ok: false, message: "cancelled" });
       } else if (code === 0) {
         finish({ ok: true });
       } else if (code !== null) {
-        finish({ ok: false, message: `exited with code ${code}${said}` });
+        finish({ ok: false, message: `exited with code ${code}` });
       } else {
-        finish({ ok: false, message: `killed by ${signal ?? "a signal"}${said}` });
+        finish({ ok: false, message: `killed by ${signal ?? "a signal"}` });
       }
     });
   });

@@ -62,9 +62,11 @@ export interface GlobalOptions {
   quiet: boolean;
   verbose: boolean;
   color: boolean;
+  /** the global flags as given (`--config`, `--region`, `--profile`, `--endpoint-url`), for hints */
+  hintArgs: string[];
 }
 
-interface RawGlobals {
+export interface RawGlobals {
   config?: string;
   region?: string;
   profile?: string;
@@ -91,7 +93,48 @@ export function globalsOf(command: Command, io: CliIo): GlobalOptions {
     quiet: o.quiet === true,
     verbose: o.verbose === true,
     color: o.color !== false && !noColor,
+    hintArgs: hintArgsOf(o),
   };
+}
+
+/**
+ * The global flags a command printed as a hint needs to work as printed: the ones that say which
+ * config and which AWS (a flag given on the command line; the environment is still there).
+ */
+export function hintArgsOf(o: RawGlobals): string[] {
+  const args: string[] = [];
+  if (o.config !== undefined) args.push("--config", shellWord(o.config));
+  if (o.region !== undefined) args.push("--region", shellWord(o.region));
+  if (o.profile !== undefined) args.push("--profile", shellWord(o.profile));
+  if (o.endpointUrl !== undefined) args.push("--endpoint-url", shellWord(o.endpointUrl));
+  return args;
+}
+
+/** A word a POSIX shell reads back as it is: quoted only when it has to be. */
+export function shellWord(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `switchyard <args>` with the run's global flags, so that a printed command works as printed. */
+export function commandLine(args: string, hintArgs: readonly string[] = []): string {
+  return ["switchyard", args, ...hintArgs].join(" ");
+}
+
+/**
+ * Every `` `switchyard …` `` command in a hint or message, given the run's global flags
+ * (a hint written by the library knows nothing of `--config` or `--endpoint-url`).
+ */
+export function withHintArgs(text: string, hintArgs: readonly string[]): string {
+  if (hintArgs.length === 0) return text;
+  return text.replace(/`switchyard ([^`]+)`/g, (all, args: string) => {
+    // the sandbox is not an AWS client of a config: it takes none of these
+    if (/^sandbox\b/.test(args)) return all;
+    const extra: string[] = [];
+    for (let i = 0; i + 1 < hintArgs.length; i += 2) {
+      if (!args.includes(hintArgs[i]!)) extra.push(hintArgs[i]!, hintArgs[i + 1]!);
+    }
+    return `\`${commandLine(args, extra)}\``;
+  });
 }
 
 /** True on CI systems, where spinners only clutter logs. */

@@ -3,7 +3,10 @@
  * plain timestamped lines when not a terminal (or on CI), or as JSON lines with `--json`.
  * Progress goes to stderr, results to stdout; with `--json` stdout carries JSON only.
  */
-import type { SwitchyardEvent } from "../core/events.js";
+import { formatDuration } from "../core/duration.js";
+import type { ActionName, SwitchyardEvent } from "../core/events.js";
+import { targetGroupNameOf } from "../core/names.js";
+import type { Weighted } from "../core/swap-model.js";
 import { type CliIo, type CliStream, type GlobalOptions, isCI, writeLine } from "./io.js";
 
 export type RenderMode = "tty" | "plain" | "json";
@@ -19,12 +22,14 @@ export interface ResultObject {
   durationMs: number;
   /** a deploy: the release it tried to ship (`release` is the one live now) */
   attempted?: string;
+  /** a cycle: the instances replaced */
+  replaced?: string[];
   /** promote, pause, abort: the request, and who applies it */
   request?: "promote" | "pause" | "abort";
   appliedBy?: "driver" | "here";
   swapId?: string;
   driver?: string;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; details?: Record<string, unknown> };
 }
 
 export interface RendererOptions {
@@ -34,15 +39,25 @@ export interface RendererOptions {
   quiet?: boolean;
   verbose?: boolean;
   color?: boolean;
+  /** plain mode: a wait's progress is printed again after this long without a line (30 s) */
+  heartbeatMs?: number;
 }
+
+/** How long plain output stays silent during a wait before it says where the wait stands. */
+export const HEARTBEAT_MS = 30_000;
 
 export interface Renderer {
   readonly mode: RenderMode;
+  /** the first line, before any AWS call: what is being checked (not in JSON mode) */
+  begin(text: string): void;
   event(event: SwitchyardEvent): void;
   /** a message of the CLI's own (Ctrl-C, hints), on stderr */
   notice(message: string, level?: "info" | "warn"): void;
-  /** the result: a JSON line, or one human line on stdout (nothing for a failure) */
-  result(result: ResultObject): void;
+  /**
+   * The result: a JSON line, or one human line on stdout (nothing for a failure) followed by
+   * `next:` lines on stderr (what to run now: how to watch, how to undo).
+   */
+  result(result: ResultObject, next?: readonly string[]): void;
   /** `--verbose`: AWS calls by operation, on stderr */
   calls(calls: ReadonlyMap<string, number>): void;
   /** stops any spinner; safe to call twice */
@@ -67,6 +82,10 @@ export interface Line {
   text: string;
   /** shown only with --verbose */
   verbose?: boolean;
+  /** said again by the result line (or the error) that follows: not printed by the human modes */
+  result?: boolean;
+  /** lines printed under this one (a failed gate's last output lines) */
+  more?: string[];
 }
 
 /** `1234` → `1.2s`, `72000` → `1m12s`. */
@@ -78,6 +97,12 @@ export function formatElapsed(ms: number): string {
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
   return h > 0 ? `${h}h${m}m${s}s` : `${m}m${s}s`;
+}
+
+/** Whole seconds, the way a wait counts: `0s`, `4s`, `1m12s`. */
+export function formatSeconds(ms: number): string {
+  const whole = Math.max(0, Math.round(ms / 1000)) * 1000;
+  return whole === 0 ? "0s" : formatElapsed(whole);
 }
 
 /** The version part of a release URL (`s3://…/r42.tar.gz` → `r42`). */
@@ -92,18 +117,56 @@ export interface Timeline {
   of?: number;
 }
 
+/** The AWS changes that are a swap's internals: shown with --verbose only. */
+const INTERNAL_ACTIONS: ReadonlySet<ActionName> = new Set<ActionName>([
+  "createLaunchTemplate",
+  "createTargetGroup",
+  "createWarmupRule",
+  "deleteWarmupRule",
+  "pinBlue",
+  "releaseBluePin",
+  "suspendStandby",
+  "resumeBlue",
+  "tagRole",
+  "deleteGreenTargetGroup",
+  "deleteGreenLaunchTemplate",
+  "referenceTarget",
+  "resumeTarget",
+  "suspendPrevious",
+]);
+
+/** Listener changes the step lines or the result already show, or that move no traffic. */
+const INTERNAL_PURPOSES: ReadonlySet<string> = new Set(["reference-green", "shift", "finalize"]);
+
+/**
+ * Listener weights by group name, in name order (so sequence order): `v001 95 · v002 5`. Groups
+ * at 0 (a standby kept in the action) are left out.
+ */
+export function describeWeights(weights: readonly Weighted[]): string {
+  return weights
+    .filter((w) => w.weight > 0)
+    .map((w) => [targetGroupNameOf(w.targetGroupArn), w.weight] as const)
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([name, weight]) => `${name} ${weight}`)
+    .join(" · ");
+}
+
 /** One event as a timeline line; pure, shared by the spinner and the plain renderer. */
 export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
   switch (e.type) {
     case "swap.started": {
       t.green = e.green;
       t.of = e.steps.length;
-      const what = `${e.service}: ${releaseVersion(e.release)} on ${e.green}`;
-      const blue = e.blue ? `, blue ${e.blue}` : " (first deploy)";
-      const steps = e.steps.map((s) => `${s}%`).join(" → ");
+      const release = releaseVersion(e.release);
+      const from = e.blue
+        ? `${e.blueRelease ? `${releaseVersion(e.blueRelease)} on ` : ""}${e.blue} → `
+        : "";
+      const first = e.blue ? "" : " (first deploy)";
+      const steps = `${e.steps.join(" → ")}%`;
+      const bake = e.bakeMs > 0 ? `, bake ${formatDuration(e.bakeMs)} each` : "";
       return {
         kind: "info",
-        text: `${e.resumed ? "resuming swap" : "swap"} ${e.swapId} of ${what}${blue}; steps ${steps}`,
+        text: `${e.resumed ? "resuming swap" : "swap"} ${e.swapId}: ${e.service} ${from}${release} on ${e.green}${first}; steps ${steps}${bake}`,
       };
     }
     case "lock.acquired":
@@ -111,43 +174,66 @@ export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
     case "lock.released":
       return { kind: "info", text: `lock released (swap ${e.swapId})`, verbose: true };
     case "action":
-      return { kind: "action", text: e.description };
+      return {
+        kind: "action",
+        text: e.description,
+        verbose:
+          INTERNAL_ACTIONS.has(e.action) ||
+          (e.purpose !== undefined && INTERNAL_PURPOSES.has(e.purpose)),
+      };
     case "waiting":
-      return { kind: "wait", text: e.reason };
+      return { kind: "wait", text: describeWait(e, e.at) };
     case "green.healthy":
       return {
         kind: "done",
-        text: `${e.group} healthy: ${e.healthy} instance${e.healthy === 1 ? "" : "s"} in ${formatElapsed(e.elapsedMs)}`,
+        text: `${e.group} healthy: ${e.healthy}/${e.healthy} in ${formatElapsed(e.elapsedMs)}`,
       };
-    case "step.shifted":
+    case "step.shifted": {
       t.of = e.of;
+      const weights = e.weights.length > 0 ? ` (${describeWeights(e.weights)})` : "";
       return {
         kind: "done",
-        text: `${e.weight}% on ${t.green ?? "green"} (step ${e.step}/${e.of})`,
+        text: `step ${e.step}/${e.of}: ${e.weight}% on ${t.green ?? "green"}${weights}`,
       };
-    case "step.baked":
+    }
+    case "step.baked": {
+      const gates = e.gates ? `, ${e.gates} gate${e.gates === 1 ? "" : "s"} passed` : "";
+      const baked = e.bakedMs === undefined ? "" : ` ${formatSeconds(e.bakedMs)}`;
       return {
         kind: "done",
-        text: `baked ${e.weight}% (step ${e.step}${t.of ? `/${t.of}` : ""})`,
+        text: `step ${e.step}${t.of ? `/${t.of}` : ""} baked${baked} at ${e.weight}%${gates}`,
       };
-    case "gate.failed":
-      return { kind: "fail", text: `gate failed: ${e.gate}${e.message ? `: ${e.message}` : ""}` };
+    }
+    case "gate.failed": {
+      const more = (e.output ?? "")
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map((l) => `  │ ${l}`);
+      return {
+        kind: "fail",
+        text: `gate failed: ${e.gate}${e.message ? `: ${e.message}` : ""}`,
+        ...(more.length > 0 ? { more } : {}),
+      };
+    }
     case "rollback.started":
       return { kind: "warn", text: `rolling back (${e.code}): ${e.reason}` };
     case "swap.completed":
       return {
         kind: "done",
         text: `swap done in ${formatElapsed(e.durationMs)}: ${e.live} is live${e.standby ? `, ${e.standby} is standby` : ""}`,
+        result: true,
       };
     case "swap.rolled-back":
       return {
         kind: "fail",
         text: `rolled back (${e.code}): ${e.reason}${e.live ? `; ${e.live} is live` : ""}`,
+        result: true,
       };
     case "rollback.completed":
       return {
         kind: "done",
         text: `rolled back in ${formatElapsed(e.durationMs)}: ${e.live} is live${e.standby ? `, ${e.standby} is standby` : ""}`,
+        result: true,
       };
     case "retire.deleted":
       return { kind: "done", text: `${e.dryRun ? "would delete" : "deleted"} ${e.group}` };
@@ -157,6 +243,7 @@ export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
       return {
         kind: "done",
         text: `${e.group}: ${e.replaced.length} instance${e.replaced.length === 1 ? "" : "s"} replaced in ${formatElapsed(e.durationMs)}`,
+        result: true,
       };
     case "drift":
       return { kind: "warn", text: `drift: ${e.what}; the swap stopped and left it as found` };
@@ -167,11 +254,56 @@ export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
   }
 }
 
+type WaitingEvent = Extract<SwitchyardEvent, { type: "waiting" }>;
+
+/**
+ * A wait as a line, at `now`: the step, the time waited of the whole (and what is left), each
+ * group's healthy targets against desired, the gates of the last check.
+ * `step 2/4: baking at 25% · 30s of 5m, 4m30s left · web-v001 2/2 healthy, web-v002 2/2 healthy`
+ */
+export function describeWait(e: WaitingEvent, now: number): string {
+  const p = e.progress ?? {};
+  const parts = [
+    p.step !== undefined && p.of !== undefined ? `step ${p.step}/${p.of}: ${e.reason}` : e.reason,
+  ];
+  if (p.startedAt !== undefined) {
+    const waited = Math.max(0, now - p.startedAt);
+    parts.push(
+      p.until === undefined
+        ? formatSeconds(waited)
+        : `${formatSeconds(waited)} of ${formatSeconds(p.until - p.startedAt)}, ${formatSeconds(p.until - now)} left`,
+    );
+  }
+  if (p.groups?.length) {
+    parts.push(
+      p.groups
+        .map(
+          (g) =>
+            `${g.name} ${g.healthy}/${g.desired} healthy${g.unhealthy ? ` (${g.unhealthy.join("; ")})` : ""}`,
+        )
+        .join(", "),
+    );
+  }
+  if (p.gates) parts.push(`gates ${p.gates.passed}/${p.gates.total} passed`);
+  return parts.join(" · ");
+}
+
+/** The shift as a bar of ten cells: `█░░░░░░░░░  5%`. */
+export function shiftBar(weight: number): string {
+  const cells = Math.round(Math.max(0, Math.min(100, weight)) / 10);
+  const filled = weight > 0 ? Math.max(1, cells) : 0;
+  return `${"█".repeat(filled)}${"░".repeat(10 - filled)} ${String(weight).padStart(3)}%`;
+}
+
 /** The one human line of a result, for stdout; undefined for a failure (stderr says why). */
 export function describeResult(r: ResultObject): string | undefined {
   if (!r.ok) return undefined;
   if (r.appliedBy === "driver") {
     return `${r.service}: ${r.request} requested; ${r.driver} applies it at its next poll (swap ${r.swapId})`;
+  }
+  if (r.replaced) {
+    const n = r.replaced.length;
+    return `${r.service}: ${n} instance${n === 1 ? "" : "s"} of ${r.live} replaced; ${formatElapsed(r.durationMs)}`;
   }
   const release = r.release ? ` (${releaseVersion(r.release)})` : "";
   const standby = r.standby ? `; standby ${r.standby}` : "";
@@ -234,6 +366,7 @@ export function clockTime(at: number): string {
 function jsonRenderer(o: RendererOptions): Renderer {
   return {
     mode: "json",
+    begin() {},
     event(event) {
       if (!o.quiet) writeLine(o.stdout, JSON.stringify(event));
     },
@@ -250,8 +383,14 @@ function jsonRenderer(o: RendererOptions): Renderer {
   };
 }
 
+/** Whether the human modes print a line: not a result's repeat, internals only with --verbose. */
+function shown(line: Line, o: RendererOptions): boolean {
+  return !o.quiet && !line.result && (!line.verbose || o.verbose === true);
+}
+
 function plainRenderer(o: RendererOptions): Renderer {
   const timeline: Timeline = {};
+  const heartbeatMs = o.heartbeatMs ?? HEARTBEAT_MS;
   const prefix: Record<LineKind, string> = {
     action: "",
     wait: "",
@@ -260,29 +399,62 @@ function plainRenderer(o: RendererOptions): Renderer {
     warn: "warning: ",
     info: "",
   };
+  let lastLineAt = Date.now();
+  let waiting: WaitingEvent | undefined;
+  const print = (at: number, text: string) => {
+    writeLine(o.stderr, `${clockTime(at)} ${text}`);
+    lastLineAt = Date.now();
+  };
+  // in CI a long wait (a bake) says where it stands at least every heartbeat
+  const ticker = setInterval(
+    () => {
+      const now = Date.now();
+      if (waiting && !o.quiet && now - lastLineAt >= heartbeatMs) {
+        print(now, describeWait(waiting, now));
+      }
+    },
+    Math.min(1_000, heartbeatMs),
+  );
+  ticker.unref();
   return {
     mode: "plain",
+    begin(text) {
+      if (!o.quiet) print(Date.now(), text);
+    },
     event(event) {
+      if (event.type === "waiting") waiting = event;
+      else if (!QUIET_DURING_WAIT.has(event.type)) waiting = undefined;
       const line = describeEvent(event, timeline);
-      if (o.quiet || (line.verbose && !o.verbose)) return;
-      writeLine(o.stderr, `${clockTime(event.at)} ${prefix[line.kind]}${line.text}`);
+      if (!shown(line, o)) return;
+      print(event.at, `${prefix[line.kind]}${line.text}`);
+      for (const more of line.more ?? []) writeLine(o.stderr, more);
     },
     notice(message, level = "info") {
-      writeLine(
-        o.stderr,
-        `${clockTime(Date.now())} ${level === "warn" ? "warning: " : ""}${message}`,
-      );
+      print(Date.now(), `${level === "warn" ? "warning: " : ""}${message}`);
     },
-    result(result) {
+    result(result, next = []) {
+      waiting = undefined;
       const text = describeResult(result);
       if (text !== undefined) writeLine(o.stdout, text);
+      if (!o.quiet) for (const line of next) writeLine(o.stderr, `next: ${line}`);
     },
     calls(calls) {
       for (const line of describeCalls(calls)) writeLine(o.stderr, line);
     },
-    stop() {},
+    stop() {
+      waiting = undefined;
+      clearInterval(ticker);
+    },
   };
 }
+
+/** Events that come during a wait without ending it. */
+const QUIET_DURING_WAIT: ReadonlySet<SwitchyardEvent["type"]> = new Set([
+  "warning",
+  "control",
+  "lock.acquired",
+  "lock.released",
+]);
 
 /** The bits of an ora spinner the renderer uses. */
 export interface Spinner {
@@ -299,8 +471,15 @@ function ttyRenderer(o: RendererOptions, makeSpinner: SpinnerFactory): Renderer 
   const p = palette(o.color !== false);
   const timeline: Timeline = {};
   const spinner = makeSpinner(o.stderr, o.color !== false);
-  let pending: { kind: "action" | "wait"; text: string; since: number } | undefined;
+  let pending:
+    | { kind: "action" | "wait"; text: string; since: number; wait?: WaitingEvent }
+    | undefined;
   let ticker: NodeJS.Timeout | undefined;
+  // one line on the terminal: a spinner that wraps would redraw a line per tick
+  const oneLine = (text: string) => {
+    const room = Math.max(20, (o.stderr.columns ?? 80) - 3);
+    return text.length > room ? `${text.slice(0, room - 1)}…` : text;
+  };
 
   const persist = (kind: LineKind, text: string) => {
     if (spinner.isSpinning) spinner.stopAndPersist({ symbol: symbolOf(kind, p), text });
@@ -313,21 +492,29 @@ function ttyRenderer(o: RendererOptions, makeSpinner: SpinnerFactory): Renderer 
     else if (spinner.isSpinning) spinner.stop();
     pending = undefined;
   };
-  const spin = (kind: "action" | "wait", text: string) => {
+  const show = () => {
+    if (!pending) return;
+    const now = Date.now();
+    if (pending.wait) {
+      const weight = pending.wait.progress?.weight;
+      const bar = weight === undefined ? "" : `${p.cyan(shiftBar(weight))}  `;
+      spinner.text = bar + oneLine(describeWait(pending.wait, now));
+      return;
+    }
+    const elapsed = now - pending.since;
+    spinner.text =
+      pending.kind === "wait" && elapsed >= 1000
+        ? `${oneLine(pending.text)} ${p.dim(`(${formatElapsed(elapsed)})`)}`
+        : oneLine(pending.text);
+  };
+  const spin = (kind: "action" | "wait", text: string, wait?: WaitingEvent) => {
     if (pending?.kind === "action" || kind === "action") settle();
     if (pending === undefined || pending.kind !== kind) {
       pending = { kind, text, since: Date.now() };
     } else {
       pending.text = text;
     }
-    const show = () => {
-      if (!pending) return;
-      const elapsed = Date.now() - pending.since;
-      spinner.text =
-        pending.kind === "wait" && elapsed >= 1000
-          ? `${pending.text} ${p.dim(`(${formatElapsed(elapsed)})`)}`
-          : pending.text;
-    };
+    pending.wait = wait;
     show();
     if (!spinner.isSpinning) spinner.start(spinner.text);
     if (kind === "wait" && ticker === undefined) {
@@ -338,24 +525,29 @@ function ttyRenderer(o: RendererOptions, makeSpinner: SpinnerFactory): Renderer 
 
   return {
     mode: "tty",
+    begin(text) {
+      if (!o.quiet) spin("wait", text);
+    },
     event(event) {
       const line = describeEvent(event, timeline);
-      if (o.quiet || (line.verbose && !o.verbose)) return;
+      if (!shown(line, o)) return;
       if (line.kind === "action" || line.kind === "wait") {
-        spin(line.kind, line.text);
+        spin(line.kind, line.text, event.type === "waiting" ? event : undefined);
         return;
       }
       settle();
       persist(line.kind, line.text);
+      for (const more of line.more ?? []) writeLine(o.stderr, p.dim(more));
     },
     notice(message, level = "info") {
       settle();
       persist(level === "warn" ? "warn" : "info", message);
     },
-    result(result) {
+    result(result, next = []) {
       settle();
       const text = describeResult(result);
       if (text !== undefined) writeLine(o.stdout, `${p.green("✔")} ${p.bold(text)}`);
+      if (!o.quiet) for (const line of next) writeLine(o.stderr, `${p.dim("next:")} ${line}`);
     },
     calls(calls) {
       settle();

@@ -4,7 +4,15 @@
  */
 import { CommanderError } from "commander";
 import { ExitCode, exitCodeOf, InputError, toSwitchyardError } from "../core/errors.js";
-import { type CliIo, createRunState, RESULT_COMMANDS, writeLine } from "./io.js";
+import {
+  type CliIo,
+  createRunState,
+  hintArgsOf,
+  type RawGlobals,
+  RESULT_COMMANDS,
+  withHintArgs,
+  writeLine,
+} from "./io.js";
 import { createProgram, usageErrorMessage } from "./program.js";
 import { failureResultObject } from "./shared.js";
 
@@ -30,7 +38,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const error = toSwitchyardError(thrown);
     writeLine(io.stderr, `error ${error.code}: ${error.message}`);
-    if (error.hint && !state.json) writeLine(io.stderr, `hint: ${error.hint}`);
+    if (error.hint && !state.json) {
+      // a command in a hint works as printed: with the --config, --endpoint-url… of this run
+      writeLine(
+        io.stderr,
+        `hint: ${withHintArgs(error.hint, hintArgsOf(program.opts<RawGlobals>()))}`,
+      );
+    }
     if (error.code === "INTERNAL" && state.verbose) {
       writeLine(io.stderr, String((error.cause as Error | undefined)?.stack ?? error.stack));
     }

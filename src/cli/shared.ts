@@ -3,12 +3,14 @@
  * with its renderer and Ctrl-C handling, and the `--poll-interval` option.
  */
 import { Option } from "commander";
-import type { SwitchyardError } from "../core/errors.js";
+import { parseDuration } from "../core/duration.js";
+import { InputError, type SwitchyardError } from "../core/errors.js";
 import type { RollbackResult } from "../swap/rollback.js";
 import type { SwapResult } from "../swap/swap.js";
 import type { Operation, Switchyard } from "../switchyard.js";
 import {
   type CliIo,
+  commandLine,
   exitNow,
   type GlobalOptions,
   onSignal,
@@ -16,7 +18,7 @@ import {
   writeLine,
 } from "./io.js";
 import { parseDurationFlag } from "./options.js";
-import { chooseMode, createRenderer, type ResultObject } from "./render.js";
+import { chooseMode, createRenderer, type Renderer, type ResultObject } from "./render.js";
 
 /** The hidden `--poll-interval <duration>` (tests against a fast sandbox use ~100ms). */
 export function pollIntervalOption(): Option {
@@ -29,15 +31,21 @@ export function pollIntervalOption(): Option {
 export async function openSwitchyard(
   globals: GlobalOptions,
   io: CliIo,
-  options: { service?: string; pollIntervalMs?: number } = {},
+  options: {
+    service?: string;
+    pollIntervalMs?: number;
+    /** called once the config is read and the service found, while the AWS SDK still loads */
+    onConfig?: () => void;
+  } = {},
 ): Promise<Switchyard> {
-  const [{ loadConfig, serviceConfig }, { createSwitchyard }] = await Promise.all([
-    import("../core/config.js"),
-    import("../switchyard.js"),
-  ]);
+  const library = import("../switchyard.js");
+  library.catch(() => undefined); // awaited below; a failed config is the error to report
+  const { loadConfig, serviceConfig } = await import("../core/config.js");
   const { config } = await loadConfig({ path: globals.config, cwd: io.cwd });
   // an unknown service fails here, before any AWS client exists
   if (options.service !== undefined) serviceConfig(config, options.service);
+  options.onConfig?.();
+  const { createSwitchyard } = await library;
   return createSwitchyard({
     config,
     ...(globals.region === undefined ? {} : { region: globals.region }),
@@ -61,6 +69,19 @@ export async function configuredGates(
   });
 }
 
+/** What to run after a swap went through: watch it, and undo it while blue is standby. */
+export function afterSwap(r: SwapResult, globals: GlobalOptions): string[] {
+  const next = [
+    `${commandLine(`status ${r.service}`, globals.hintArgs)}    # the groups, their roles and weights`,
+  ];
+  if (r.standby) {
+    next.push(
+      `${commandLine(`rollback ${r.service}`, globals.hintArgs)}    # undo: ${r.standby} back to 100% in one listener change`,
+    );
+  }
+  return next;
+}
+
 /** The contract's result object of a swap or resume. */
 export function swapResultObject(r: SwapResult): ResultObject {
   return {
@@ -72,7 +93,7 @@ export function swapResultObject(r: SwapResult): ResultObject {
     release: r.release,
     attempted: r.attempted,
     durationMs: r.durationMs,
-    ...(r.error ? { error: { code: r.error.code, message: r.error.message } } : {}),
+    ...(r.error ? { error: errorObject(r.error) } : {}),
   };
 }
 
@@ -88,6 +109,15 @@ export function rollbackResultObject(r: RollbackResult): ResultObject {
   };
 }
 
+/** An error in a result object: its code, its message and its facts (`details`), if any. */
+function errorObject(error: SwitchyardError): NonNullable<ResultObject["error"]> {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(Object.keys(error.details).length > 0 ? { details: { ...error.details } } : {}),
+  };
+}
+
 /** The result object for an error that ended a deploy, rollback or resume before its result. */
 export function failureResultObject(state: RunState, error: SwitchyardError): ResultObject {
   return {
@@ -98,12 +128,43 @@ export function failureResultObject(state: RunState, error: SwitchyardError): Re
     standby: null,
     release: null,
     durationMs: Date.now() - state.startedAt,
-    error: { code: error.code, message: error.message },
+    error: errorObject(error),
   };
+}
+
+/** The renderer of a long operation, made before anything slow so its first line comes at once. */
+export async function openRenderer(globals: GlobalOptions, io: CliIo): Promise<Renderer> {
+  return createRenderer({
+    mode: chooseMode(globals, io),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    quiet: globals.quiet,
+    verbose: globals.verbose,
+    color: globals.color,
+    ...heartbeatOf(io),
+  });
+}
+
+/** `SWITCHYARD_HEARTBEAT` (a duration): how often plain output repeats a wait's progress. */
+function heartbeatOf(io: CliIo): { heartbeatMs?: number } {
+  const value = io.env.SWITCHYARD_HEARTBEAT;
+  if (!value) return {};
+  try {
+    return { heartbeatMs: parseDuration(value) };
+  } catch {
+    throw new InputError(
+      "INVALID_INPUT",
+      `SWITCHYARD_HEARTBEAT must be a duration like 30s or 1m; got ${JSON.stringify(value)}`,
+    );
+  }
 }
 
 export interface OperationRun<T> {
   io: CliIo;
+  /** the renderer opened before the operation's set-up (default: one made now) */
+  renderer?: Renderer;
+  /** what to run next after a successful result (commands print with the run's global flags) */
+  next?(result: T): string[];
   state: RunState;
   globals: GlobalOptions;
   yard: Switchyard;
@@ -123,14 +184,7 @@ export interface OperationRun<T> {
  */
 export async function runOperation<T>(run: OperationRun<T>): Promise<void> {
   const { io, globals, state, service } = run;
-  const renderer = await createRenderer({
-    mode: chooseMode(globals, io),
-    stdout: io.stdout,
-    stderr: io.stderr,
-    quiet: globals.quiet,
-    verbose: globals.verbose,
-    color: globals.color,
-  });
+  const renderer = run.renderer ?? (await openRenderer(globals, io));
   const controller = new AbortController();
   let interrupts = 0;
   const interrupt = () => {
@@ -165,9 +219,9 @@ export async function runOperation<T>(run: OperationRun<T>): Promise<void> {
     const operation = run.start(controller.signal);
     for await (const event of operation.events) renderer.event(event);
     const result = await operation.result;
-    renderer.result(run.toResult(result));
-    state.resultPrinted = true;
     const failure = run.failure?.(result);
+    renderer.result(run.toResult(result), failure ? [] : (run.next?.(result) ?? []));
+    state.resultPrinted = true;
     if (failure) throw failure;
   } finally {
     renderer.stop();

@@ -7,6 +7,7 @@
  * 0 and a wait with ABORTED; the swap goes on either way.
  */
 import { type SwitchyardError, toSwitchyardError } from "../core/errors.js";
+import { targetGroupNameOf } from "../core/names.js";
 import type { Weighted } from "../core/swap-model.js";
 import type { GroupStatus, ServiceStatus, SwapStatus } from "../swap/status.js";
 import { type SwapEnding, statusChanged } from "../swap/watch.js";
@@ -38,7 +39,7 @@ export function watchMode(globals: Pick<GlobalOptions, "json">, io: CliIo): Watc
 /** A target group's name: its group's, else the name inside its ARN. */
 function groupName(s: ServiceStatus, targetGroupArn: string): string {
   const group = s.groups.find((g) => g.targetGroupArn === targetGroupArn);
-  return group?.name ?? /targetgroup\/([^/]+)\//.exec(targetGroupArn)?.[1] ?? targetGroupArn;
+  return group?.name ?? targetGroupNameOf(targetGroupArn);
 }
 
 function weightList(s: ServiceStatus, weights: Weighted[]): string {
@@ -287,7 +288,7 @@ export function ttyView(
       "",
       ...watchHeader(last, now()),
       "",
-      ...describeStatus(last),
+      ...describeStatus(last, { width: columns }),
     ];
     const rows = stream.rows ?? 0;
     const shown = (rows > 1 ? lines.slice(0, rows - 1) : lines).map((l) => clip(l, columns));

@@ -75,10 +75,12 @@ const CYCLING: Array<[string, Rule]> = [
           message: `${plan.group} was not back to ${plan.desired} healthy instances within ${Math.round(plan.healthyTimeoutMs / 1000)}s of its last batch (${group.health?.healthy ?? 0} healthy)`,
         };
       }
-      const healthy = group.health?.healthy ?? 0;
       return {
         kind: "wait",
-        reason: `waiting for ${plan.group}: ${replacing.length ? `${replacing.length} leaving, ` : ""}${healthy}/${plan.desired} healthy`,
+        reason: `waiting for ${plan.group} to be back at ${plan.desired} healthy${replacing.length ? ` (${replacing.length} leaving)` : ""}`,
+        ...(c.batchAt === undefined
+          ? {}
+          : { progress: { startedAt: c.batchAt, until: c.batchAt + plan.healthyTimeoutMs } }),
       };
     },
   ],

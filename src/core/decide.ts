@@ -8,15 +8,20 @@
  * requests, control requests (pause, promote), a cancelled process and the AWS error budget are
  * inputs in the Snapshot like everything else the swap observed.
  */
+import type { WaitProgress } from "./events.js";
+import { targetGroupNameOf } from "./names.js";
 import type {
   ControlRequests,
   Drift,
+  FailureDetails,
   GroupView,
   Role,
   Snapshot,
   SwapCursor,
+  SwapFailure,
   SwapPlan,
   TrafficView,
+  UnhealthyTarget,
   Weighted,
 } from "./swap-model.js";
 
@@ -54,7 +59,7 @@ export type Action =
 
 export type Decision<A = Action> =
   | { kind: "act"; action: A }
-  | { kind: "wait"; reason: string; until?: number }
+  | { kind: "wait"; reason: string; until?: number; progress?: WaitProgress }
   | { kind: "done"; outcome: "completed" | "rolled-back" }
   /** someone else changed the listener or green: stop, change nothing, say what changed */
   | { kind: "drift"; drift: Omit<Drift, "at"> }
@@ -83,10 +88,14 @@ export function decideBy<R extends (...args: never[]) => unknown>(
 }
 
 const act = (action: Action): Decision => ({ kind: "act", action });
-const fail = (code: string, message: string): Decision =>
+const fail = (code: string, message: string, details?: FailureDetails): Decision =>
   act({
     type: "updateCursor",
-    cursor: { phase: "rolling-back", failure: { code, message }, bakeStartedAt: undefined },
+    cursor: {
+      phase: "rolling-back",
+      failure: { code, message, ...(details ? { details } : {}) },
+      bakeStartedAt: undefined,
+    },
     reason: message,
     consume: ["abort", "pause", "promote"],
   });
@@ -200,7 +209,13 @@ const LAUNCHING: Array<[string, Rule]> = [
     "green launched",
     (s) =>
       s.green?.launchFailure
-        ? fail("LAUNCH_FAILED", `green ${s.green.name} could not launch: ${s.green.launchFailure}`)
+        ? fail(
+            "LAUNCH_FAILED",
+            `green ${s.green.name} could not launch: ${s.green.launchFailure}`,
+            {
+              activity: { statusMessage: s.green.launchFailure },
+            },
+          )
         : undefined,
   ],
   [
@@ -209,14 +224,20 @@ const LAUNCHING: Array<[string, Rule]> = [
       const green = s.green!;
       if (isHealthy(green, plan.capacity.desired)) return undefined;
       if (s.now - c.launchStartedAt > plan.healthyTimeoutMs) {
+        const targets = green.health?.unhealthyTargets ?? [];
         return fail(
           "GREEN_UNHEALTHY",
-          `green ${green.name} ${healthSummary(green, plan)} after ${Math.round(plan.healthyTimeoutMs / 1000)}s`,
+          `green ${green.name} was not healthy within ${Math.round(plan.healthyTimeoutMs / 1000)}s: ${healthSummary(green, plan)}`,
+          targets.length > 0 ? { targets } : undefined,
         );
       }
       return {
         kind: "wait",
-        reason: `waiting for green ${green.name} to be healthy: ${healthSummary(green, plan)}`,
+        reason: `waiting for green ${green.name} to be healthy`,
+        progress: {
+          startedAt: c.launchStartedAt,
+          until: c.launchStartedAt + plan.healthyTimeoutMs,
+        },
       };
     },
   ],
@@ -271,7 +292,7 @@ const SHIFTING: Array<[string, Rule]> = [
     "gates hold",
     (s, plan) => {
       const breach = gateBreach(s, s.green!, plan);
-      return breach ? fail(breach.code, breach.message) : undefined;
+      return breach ? fail(breach.code, breach.message, breach.details) : undefined;
     },
   ],
   [
@@ -349,6 +370,10 @@ const SHIFTING: Array<[string, Rule]> = [
             kind: "wait",
             reason: `paused at ${stepWeight(plan, c)}% (gates still checked; promote to go on)`,
             ...(s.control?.pause?.until ? { until: s.control.pause.until } : {}),
+            progress: {
+              ...stepProgress(plan, c),
+              ...(s.control?.pause?.until ? { until: s.control.pause.until } : {}),
+            },
           }
         : undefined,
   ],
@@ -357,7 +382,12 @@ const SHIFTING: Array<[string, Rule]> = [
     (s, plan, c) => {
       const bakeEnds = c.bakeStartedAt! + plan.bakeMs;
       if (s.now >= bakeEnds) return undefined;
-      return { kind: "wait", reason: `baking at ${stepWeight(plan, c)}%`, until: bakeEnds };
+      return {
+        kind: "wait",
+        reason: `baking at ${stepWeight(plan, c)}%`,
+        until: bakeEnds,
+        progress: { ...stepProgress(plan, c), startedAt: c.bakeStartedAt!, until: bakeEnds },
+      };
     },
   ],
   [
@@ -383,6 +413,15 @@ const SHIFTING: Array<[string, Rule]> = [
 
 function stepIndex(plan: SwapPlan, c: SwapCursor): number {
   return Math.max(0, Math.min(c.stepIndex, effectiveSteps(plan).length - 1));
+}
+
+/** Step N of M and its weight, for a wait's progress. */
+function stepProgress(plan: SwapPlan, c: SwapCursor): WaitProgress {
+  return {
+    step: stepIndex(plan, c) + 1,
+    of: effectiveSteps(plan).length,
+    weight: stepWeight(plan, c),
+  };
 }
 
 function stepWeight(plan: SwapPlan, c: SwapCursor): number {
@@ -526,6 +565,7 @@ const ROLLING_BACK: Array<[string, Rule]> = [
         kind: "wait",
         reason: `waiting for traffic to leave green ${s.green.name} (listener propagation and deregistration delay)`,
         until: drained,
+        progress: { startedAt: c.trafficMovedAt, until: drained },
       };
     },
   ],
@@ -615,14 +655,12 @@ export function sameWeights(a: Weighted[], b: Weighted[]): boolean {
   return b.every((t) => weights.get(t.targetGroupArn) === t.weight);
 }
 
-/** `name=weight` pairs, for messages: target group names rather than whole ARNs. */
-export function formatWeights(weights: Weighted[]): string {
+/** `name=weight` pairs in name order, for messages: target group names rather than whole ARNs. */
+export function formatWeights(weights: readonly Weighted[]): string {
   if (weights.length === 0) return "(no forward action)";
   return weights
-    .map(
-      (t) =>
-        `${/targetgroup\/([^/]+)/.exec(t.targetGroupArn)?.[1] ?? t.targetGroupArn}=${t.weight}`,
-    )
+    .map((t) => `${targetGroupNameOf(t.targetGroupArn)}=${t.weight}`)
+    .sort()
     .join(", ");
 }
 
@@ -651,25 +689,32 @@ export function healthSummary(green: GroupView, plan: { capacity: { desired: num
   const h = green.health;
   const inService = green.asg?.instances.filter((i) => i.lifecycle === "InService").length ?? 0;
   const parts = [`${h?.healthy ?? 0}/${plan.capacity.desired} healthy`, `${inService} in service`];
-  if (h?.unhealthy) {
-    parts.push(
-      `${h.unhealthy} unhealthy (${h.unhealthyTargets.map((t) => `${t.id}: ${t.reason}`).join(", ")})`,
-    );
-  }
+  if (h?.unhealthy)
+    parts.push(`${h.unhealthy} unhealthy: ${describeUnhealthy(h.unhealthyTargets)}`);
   return parts.join(", ");
 }
 
+/**
+ * Unhealthy targets grouped by why: `Target.ResponseCodeMismatch (Health checks failed with
+ * these codes: [500]) on i-1, i-2`.
+ */
+export function describeUnhealthy(targets: readonly UnhealthyTarget[]): string {
+  const byReason = new Map<string, string[]>();
+  for (const t of targets) {
+    const why = t.code && t.code !== t.reason ? `${t.code} (${t.reason})` : t.reason;
+    byReason.set(why, [...(byReason.get(why) ?? []), t.id]);
+  }
+  return [...byReason].map(([why, ids]) => `${why} on ${ids.join(", ")}`).join("; ");
+}
+
 /** What breaks a bake: an unhealthy green target, instances being replaced, a failing user gate. */
-function gateBreach(
-  s: Snapshot,
-  green: GroupView,
-  plan: SwapPlan,
-): { code: string; message: string } | undefined {
+function gateBreach(s: Snapshot, green: GroupView, plan: SwapPlan): SwapFailure | undefined {
   const h = green.health;
   if (h && h.unhealthy > 0) {
     return {
       code: "GREEN_UNHEALTHY",
-      message: `green target unhealthy during the shift: ${h.unhealthyTargets.map((t) => `${t.id} (${t.reason})`).join(", ")}`,
+      message: `green target unhealthy during the shift: ${describeUnhealthy(h.unhealthyTargets)}`,
+      details: { targets: h.unhealthyTargets },
     };
   }
   const replacing =
@@ -685,6 +730,12 @@ function gateBreach(
     return {
       code: "GATE_FAILED",
       message: `gate ${failed.name} failed${failed.message ? `: ${failed.message}` : ""}`,
+      details: {
+        gate: {
+          name: failed.name,
+          ...(failed.outputFile ? { outputFile: failed.outputFile } : {}),
+        },
+      },
     };
   }
   return undefined;

@@ -6,7 +6,7 @@
 import type { CycleAction } from "./cycle-rules.js";
 import type { Action } from "./decide.js";
 import type { RollbackAction } from "./rollback-rules.js";
-import type { Weighted } from "./swap-model.js";
+import type { FailureDetails, Weighted } from "./swap-model.js";
 
 interface Base {
   service: string;
@@ -21,19 +21,49 @@ export type SwitchyardEvent =
       green: string;
       blue: string | null;
       steps: number[];
+      /** how long each step bakes */
+      bakeMs: number;
+      /** the release live before this swap, when known */
+      blueRelease?: string;
       resumed: boolean;
     })
   /** one AWS change is about to be made */
-  | (Base & { type: "action"; action: ActionName; description: string })
-  /** the swap is waiting; emitted when the reason changes, not on every poll */
-  | (Base & { type: "waiting"; reason: string })
+  | (Base & {
+      type: "action";
+      action: ActionName;
+      description: string;
+      /** for a listener change: why it is made */
+      purpose?: TrafficPurpose;
+    })
+  /** the operation is waiting; emitted when the reason or the progress changes, not every poll */
+  | (Base & { type: "waiting"; reason: string; progress?: WaitProgress })
   | (Base & { type: "green.healthy"; group: string; healthy: number; elapsedMs: number })
   | (Base & { type: "step.shifted"; step: number; of: number; weight: number; weights: Weighted[] })
-  | (Base & { type: "step.baked"; step: number; weight: number })
-  | (Base & { type: "gate.failed"; gate: string; message: string })
-  | (Base & { type: "rollback.started"; code: string; reason: string })
+  | (Base & {
+      type: "step.baked";
+      step: number;
+      weight: number;
+      /** how long the step baked, and how many gates passed at its last check */
+      bakedMs?: number;
+      gates?: number;
+    })
+  | (Base & {
+      type: "gate.failed";
+      gate: string;
+      message: string;
+      /** the last lines the gate wrote, and the file holding all of it (command gates) */
+      output?: string;
+      outputFile?: string;
+    })
+  | (Base & { type: "rollback.started"; code: string; reason: string; details?: FailureDetails })
   | (Base & { type: "swap.completed"; live: string; standby: string | null; durationMs: number })
-  | (Base & { type: "swap.rolled-back"; live: string | null; code: string; reason: string })
+  | (Base & {
+      type: "swap.rolled-back";
+      live: string | null;
+      code: string;
+      reason: string;
+      details?: FailureDetails;
+    })
   | (Base & {
       type: "rollback.completed";
       live: string;
@@ -52,6 +82,34 @@ export type SwitchyardEvent =
   | (Base & { type: "warning"; message: string });
 
 export type EventType = SwitchyardEvent["type"];
+
+/** Why a listener change is made. */
+export type TrafficPurpose = "reference-green" | "shift" | "finalize" | "rollback";
+
+/** Where a wait stands: the step, the time waited and left, each group's health, the gates. */
+export interface WaitProgress {
+  /** the step being baked (1-based), of how many, and its weight on green */
+  step?: number;
+  of?: number;
+  weight?: number;
+  /** when the wait began and when it ends by itself (a bake, a timed pause, a deadline) */
+  startedAt?: number;
+  until?: number;
+  /** healthy targets against desired capacity, per group, in a stable order (blue first) */
+  groups?: GroupProgress[];
+  /** the gates of the bake's last check */
+  gates?: { passed: number; total: number };
+}
+
+export interface GroupProgress {
+  name: string;
+  /** blue and green in a deploy; from and to in a rollback; the live group in a cycle */
+  role: "blue" | "green" | "from" | "to" | "live";
+  healthy: number;
+  desired: number;
+  /** why targets are unhealthy, each distinct reason once */
+  unhealthy?: string[];
+}
 
 /** The name of an AWS change a deploy or a rollback makes. */
 export type ActionName = Action["type"] | RollbackAction["type"] | CycleAction["type"];

@@ -140,6 +140,11 @@ export function targetGroupName(service: string | ServiceName, sequence: number)
   return prefix === "" ? suffix.slice(2) : `${prefix}${suffix}`;
 }
 
+/** The name part of a target group ARN (`…:targetgroup/<name>/<id>`), or the ARN itself. */
+export function targetGroupNameOf(arn: string): string {
+  return /targetgroup\/([^/]+)/.exec(arn)?.[1] ?? arn;
+}
+
 /** The names of the ASG, target group and launch template of one server group. */
 export function serverGroupNames(
   service: string | ServiceName,

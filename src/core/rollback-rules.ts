@@ -116,7 +116,11 @@ const RESTORING: Array<[string, Rule]> = [
       }
       return {
         kind: "wait",
-        reason: `waiting for ${plan.to.name} to be healthy (${s.to?.health?.healthy ?? 0}/${plan.desired})`,
+        reason: `waiting for ${plan.to.name} to be healthy`,
+        progress: {
+          startedAt: c.launchStartedAt,
+          until: c.launchStartedAt + plan.healthyTimeoutMs,
+        },
       };
     },
   ],

@@ -105,7 +105,7 @@ export interface SwapCursor {
   /** the rule that keeps green's target group health-checked on a first deploy */
   warmupRuleArn?: string;
   /** why the swap is rolling back */
-  failure?: { code: string; message: string };
+  failure?: SwapFailure;
   /** the forward action's groups and weights as the swap last wrote them (or found them at start) */
   traffic?: Weighted[];
   /** when the rollback's listener change was made: green may be deleted once it has drained */
@@ -154,6 +154,31 @@ export function noTargets(): TargetHealthCounts {
   };
 }
 
+/** A target the load balancer finds unhealthy, and why. */
+export interface UnhealthyTarget {
+  id: string;
+  /** the description (`Health checks failed with these codes: [500]`), else the reason code */
+  reason: string;
+  /** the reason code, e.g. `Target.ResponseCodeMismatch`, `Target.Timeout` */
+  code?: string;
+}
+
+/** Why a swap rolled back: a code, a sentence, and the facts behind it for scripts. */
+export interface SwapFailure {
+  code: string;
+  message: string;
+  details?: FailureDetails;
+}
+
+export interface FailureDetails {
+  /** green's unhealthy targets with their reason codes (a green that never became healthy) */
+  targets?: UnhealthyTarget[];
+  /** the newest failed scaling activity of green's group (a launch that failed) */
+  activity?: { statusMessage: string };
+  /** the gate that failed, and the file holding all of its output */
+  gate?: { name: string; outputFile?: string };
+}
+
 export interface TargetHealthCounts {
   healthy: number;
   unhealthy: number;
@@ -162,7 +187,7 @@ export interface TargetHealthCounts {
   unused: number;
   total: number;
   /** ids and reasons of unhealthy targets, for messages */
-  unhealthyTargets: Array<{ id: string; reason: string }>;
+  unhealthyTargets: UnhealthyTarget[];
 }
 
 export interface GroupView {
@@ -201,6 +226,9 @@ export interface GateResult {
   name: string;
   ok: boolean;
   message?: string;
+  /** the last lines of its output, and the file holding all of it (command gates) */
+  output?: string;
+  outputFile?: string;
 }
 
 export interface Snapshot {

@@ -24,7 +24,7 @@ import {
   type TrafficTarget,
   updateCapacity,
 } from "../aws/index.js";
-import { type Action, STANDBY_SUSPENDED } from "../core/decide.js";
+import { type Action, formatWeights, STANDBY_SUSPENDED } from "../core/decide.js";
 import { SwapError } from "../core/errors.js";
 import type { SwapPlan } from "../core/swap-model.js";
 import { groupTagRecord } from "../core/tags.js";
@@ -58,7 +58,7 @@ export function describeAction(action: Action, plan: SwapPlan): string {
     case "releaseBluePin":
       return `restore ${plan.blue?.name} min capacity to ${action.min}`;
     case "setTraffic":
-      return `${action.purpose}: set listener weights ${action.targetGroups.map((t) => `${shortTg(t.targetGroupArn)}=${t.weight}`).join(", ")}${action.stickinessSeconds ? ` (sticky ${action.stickinessSeconds}s)` : ""}`;
+      return `${action.purpose}: set listener weights ${formatWeights(action.targetGroups)}${action.stickinessSeconds ? ` (sticky ${action.stickinessSeconds}s)` : ""}`;
     case "restoreTraffic":
       return "restore the listener's original action";
     case "suspendStandby":
@@ -76,11 +76,6 @@ export function describeAction(action: Action, plan: SwapPlan): string {
     case "updateCursor":
       return action.reason;
   }
-}
-
-/** The name part of a target group ARN (`…:targetgroup/<name>/<id>`). */
-export function shortTg(arn: string): string {
-  return /targetgroup\/([^/]+)/.exec(arn)?.[1] ?? arn;
 }
 
 export async function act(ctx: ActContext, action: Action): Promise<void> {

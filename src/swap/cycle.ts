@@ -23,6 +23,7 @@ import { InputError, SwapError } from "../core/errors.js";
 import { TAG } from "../core/tags.js";
 import { reconcile } from "./loop.js";
 import { toView } from "./observe.js";
+import { groupProgress } from "./progress.js";
 import { currentOwner, SwapLock } from "./record.js";
 import type { SwapDeps } from "./swap.js";
 import { findLive, trafficTarget } from "./traffic.js";
@@ -160,6 +161,9 @@ export async function runCycle(
         },
         describe: (action) =>
           `replace ${action.instances.join(", ")} in ${plan.group} (${state().replaced.length + action.instances.length}/${plan.instances.length}); drained first, desired kept at ${plan.desired}`,
+        progress: (s) => ({
+          groups: [groupProgress(s.group, plan.group, "live", plan.desired)],
+        }),
         announce: () => undefined,
       },
       {

@@ -99,7 +99,7 @@ export async function preflight(
   }
   if (!object) {
     throw new InputError("RELEASE_NOT_FOUND", `release ${release.url} does not exist`, {
-      hint: `push it first (switchyard release push --service ${service.name} --version ${release.version}) or check the URL`,
+      hint: `push it first: \`switchyard release push <folder|file.tar.gz> --service ${service.name} --version ${release.version}\`; \`switchyard release list --service ${service.name}\` lists the ones pushed`,
       details: { release: release.url },
     });
   }

@@ -8,7 +8,7 @@
 import type { Decision } from "../core/decide.js";
 import { ERROR_BUDGET } from "../core/decide.js";
 import { isSwitchyardError, SwapError, toSwitchyardError } from "../core/errors.js";
-import type { ActionName, EventSink } from "../core/events.js";
+import type { ActionName, EventSink, TrafficPurpose, WaitProgress } from "../core/events.js";
 import type { ControlRequests, SwapCursor } from "../core/swap-model.js";
 import { currentOwner, type SwapLock } from "./record.js";
 import { sleep } from "./wait.js";
@@ -29,6 +29,10 @@ export interface Reconciler<
   act(action: A): Promise<void>;
   /** the `action` event's description; undefined for bookkeeping that emits no event */
   describe(action: A): string | undefined;
+  /** why a listener change is made, for the `action` event */
+  purpose?(action: A): TrafficPurpose | undefined;
+  /** the groups' health and the gates, for a wait's progress */
+  progress?(snapshot: S): Pick<WaitProgress, "groups" | "gates">;
   /** events that follow from an action once it has been made */
   announce(action: A, before: SwapCursor, snapshot: S): void;
 }
@@ -122,9 +126,18 @@ export async function reconcile<
           );
         }
         if (decision.kind === "wait") {
-          if (decision.reason !== lastWait) {
-            lastWait = decision.reason;
-            emit({ service, at: Date.now(), type: "waiting", reason: decision.reason });
+          const progress: WaitProgress = { ...decision.progress, ...r.progress?.(snapshot) };
+          // a new event when the reason or the health and gates change, not on every poll
+          const key = JSON.stringify([decision.reason, progress]);
+          if (key !== lastWait) {
+            lastWait = key;
+            emit({
+              service,
+              at: Date.now(),
+              type: "waiting",
+              reason: decision.reason,
+              ...(Object.keys(progress).length > 0 ? { progress } : {}),
+            });
           }
           const until = decision.until ? decision.until - Date.now() : pollIntervalMs;
           await wake.sleep(Math.max(1, Math.min(pollIntervalMs, until)));
@@ -134,7 +147,15 @@ export async function reconcile<
         const action = decision.action;
         const description = r.describe(action);
         if (description !== undefined) {
-          emit({ service, at: Date.now(), type: "action", action: action.type, description });
+          const purpose = r.purpose?.(action);
+          emit({
+            service,
+            at: Date.now(),
+            type: "action",
+            action: action.type,
+            description,
+            ...(purpose ? { purpose } : {}),
+          });
         }
         const before = lock.record.cursor;
         await r.act(action);

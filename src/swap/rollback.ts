@@ -38,6 +38,7 @@ import { TAG } from "../core/tags.js";
 import { abortSwap, STALE_AFTER_MS } from "./control.js";
 import { reconcile } from "./loop.js";
 import { toView } from "./observe.js";
+import { groupProgress } from "./progress.js";
 import {
   currentOwner,
   holderIsGone,
@@ -334,6 +335,13 @@ export async function runRollback(
         }
       },
       describe: (action) => describeRollbackAction(action, plan),
+      purpose: (action) => (action.type === "setTraffic" ? "rollback" : undefined),
+      progress: (s) => ({
+        groups: [
+          ...(s.from ? [groupProgress(s.from, s.from.name, "from", plan.desired)] : []),
+          groupProgress(s.to, plan.to.name, "to", plan.desired),
+        ],
+      }),
       announce: () => undefined,
     },
     {

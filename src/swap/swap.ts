@@ -7,11 +7,12 @@ import type { Clients } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
 import { type Action, effectiveSteps, nextAction } from "../core/decide.js";
 import { rolledBackCode, SwapError, type SwitchyardError } from "../core/errors.js";
-import type { EventSink } from "../core/events.js";
-import type { GateResult, Snapshot, SwapPlan } from "../core/swap-model.js";
+import type { EventSink, GroupProgress, WaitProgress } from "../core/events.js";
+import type { GateResult, Snapshot, SwapFailure, SwapPlan } from "../core/swap-model.js";
 import { act, describeAction } from "./act.js";
 import { reconcile } from "./loop.js";
 import { observe } from "./observe.js";
+import { groupProgress } from "./progress.js";
 import type { StateLocation, SwapLock } from "./record.js";
 import { trafficTarget } from "./traffic.js";
 
@@ -31,7 +32,7 @@ export interface GateContext {
 /** A user check run at every poll of every bake; false (or `{ ok: false }`) rolls back. */
 export interface Gate {
   name: string;
-  check(ctx: GateContext): Promise<boolean | { ok: boolean; message?: string }>;
+  check(ctx: GateContext): Promise<boolean | Omit<GateResult, "name">>;
 }
 
 export interface SwapResult {
@@ -80,6 +81,8 @@ export async function runLocked(
     green: plan.green.name,
     blue: plan.blue?.name ?? null,
     steps: effectiveSteps(plan),
+    bakeMs: plan.bakeMs,
+    ...(plan.blue ? { blueRelease: plan.blue.release } : {}),
     resumed: options.resumed,
   });
 
@@ -111,7 +114,14 @@ export async function runLocked(
       if (!result.ok) {
         // a gate stopped because the swap was cancelled did not fail: the cancel decides
         if (!signal.aborted)
-          emit({ ...ev(), type: "gate.failed", gate: gate.name, message: result.message ?? "" });
+          emit({
+            ...ev(),
+            type: "gate.failed",
+            gate: gate.name,
+            message: result.message ?? "",
+            ...(result.output ? { output: result.output } : {}),
+            ...(result.outputFile ? { outputFile: result.outputFile } : {}),
+          });
         break;
       }
     }
@@ -139,6 +149,8 @@ export async function runLocked(
           act({ clients, traffic, plan, lock, known, pollIntervalMs: deps.pollIntervalMs }, action),
         describe: (action) =>
           action.type === "updateCursor" ? undefined : describeAction(action, plan),
+        purpose: (action) => (action.type === "setTraffic" ? action.purpose : undefined),
+        progress: (s) => swapProgress(s, plan),
         announce: (action, before, s) => announce(action, before, plan, lock, s, emit, started),
       },
       {
@@ -183,7 +195,7 @@ export async function runLocked(
 /** Events that mark progress, derived from the action just made. */
 function announce(
   action: Action,
-  before: { stepIndex: number; phase: string },
+  before: { stepIndex: number; phase: string; bakeStartedAt?: number },
   plan: SwapPlan,
   lock: SwapLock,
   s: Snapshot,
@@ -215,14 +227,40 @@ function announce(
       elapsedMs: s.now - started,
     });
   } else if (c.phase === "rolling-back" && c.failure) {
-    emit({ ...ev, type: "rollback.started", code: c.failure.code, reason: c.failure.message });
+    emit({
+      ...ev,
+      type: "rollback.started",
+      code: c.failure.code,
+      reason: c.failure.message,
+      ...(c.failure.details ? { details: c.failure.details } : {}),
+    });
   } else if (
     before.phase === "shifting" &&
     (c.phase === "finalizing" || (c.stepIndex !== undefined && c.stepIndex > before.stepIndex))
   ) {
     const index = Math.max(0, before.stepIndex);
-    emit({ ...ev, type: "step.baked", step: index + 1, weight: steps[index] ?? 100 });
+    emit({
+      ...ev,
+      type: "step.baked",
+      step: index + 1,
+      weight: steps[index] ?? 100,
+      ...(before.bakeStartedAt === undefined ? {} : { bakedMs: s.now - before.bakeStartedAt }),
+      gates: s.gates.filter((g) => g.ok).length,
+    });
   }
+}
+
+/** Blue's and green's health against desired, and the gates of the last check, for a wait. */
+function swapProgress(s: Snapshot, plan: SwapPlan): Pick<WaitProgress, "groups" | "gates"> {
+  const groups: GroupProgress[] = [];
+  if (plan.blue) groups.push(groupProgress(s.blue, plan.blue.name, "blue", plan.capacity.desired));
+  groups.push(groupProgress(s.green, plan.green.name, "green", plan.capacity.desired));
+  return {
+    groups,
+    ...(s.gates.length > 0
+      ? { gates: { passed: s.gates.filter((g) => g.ok).length, total: s.gates.length } }
+      : {}),
+  };
 }
 
 function finish(
@@ -230,7 +268,7 @@ function finish(
   outcome: "completed" | "rolled-back",
   started: number,
   emit: EventSink,
-  failure?: { code: string; message: string },
+  failure?: SwapFailure,
 ): SwapResult {
   const durationMs = Date.now() - started;
   const at = Date.now();
@@ -263,6 +301,7 @@ function finish(
     live: plan.blue?.name ?? null,
     code,
     reason,
+    ...(failure?.details ? { details: failure.details } : {}),
   });
   const swapCode = rolledBackCode(code);
   return {
@@ -277,6 +316,7 @@ function finish(
     error: new SwapError(
       swapCode,
       `${plan.service}: ${reason}; rolled back${plan.blue ? `, ${plan.blue.name} is live` : ""}`,
+      failure?.details ? { details: { ...failure.details } } : {},
     ),
   };
 }

@@ -2,6 +2,7 @@
  * The built CLI (`node dist/cli/main.js`), spawned as a user runs it, against an in-process
  * sandbox. The build runs once before the tests (see ./helpers.ts).
  */
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -123,7 +124,10 @@ describe("switchyard (built)", () => {
     await uploadReleases();
     const r = await yard("deploy", SERVICE, "--release", "r1", "--dry-run");
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe("");
+    // the first line says what is being checked; the plan goes to stdout
+    expect(r.stderr).toMatch(
+      /^\d\d:\d\d:\d\d web\/e2e: checking release r1, the listener and the groups \(dry run\)\n$/,
+    );
     expect(r.stdout).toContain("release      s3://releases/web/e2e/r1.tar.gz");
     expect(r.stdout).toContain("blue         none: first deploy");
 
@@ -140,7 +144,7 @@ describe("switchyard (built)", () => {
     const r = await yard("deploy", SERVICE, "--release", "r9");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^error RELEASE_NOT_FOUND: release s3:\/\/releases\/web\/e2e\/r9\.tar\.gz does not exist\nhint: /,
+      /\nerror RELEASE_NOT_FOUND: release s3:\/\/releases\/web\/e2e\/r9\.tar\.gz does not exist\nhint: /,
     );
   });
 
@@ -247,9 +251,14 @@ describe("switchyard (built)", () => {
       ...FAST,
     );
     expect(gated.code).toBe(4);
-    expect(gated.stderr).toMatch(
-      /\nerror GATE_FAILED: .*exited with code 7: smoke: 3 of 10 failed/,
-    );
+    // the gate's output once, under its line; all of it in the file the error names
+    const file = /\nerror GATE_FAILED: .*exited with code 7 \(all of its output: (\S+\.log)\)/.exec(
+      gated.stderr,
+    )?.[1];
+    expect(file, gated.stderr).toBeDefined();
+    const shown = gated.stderr.split("\n").filter((l) => l.startsWith("  │ "));
+    expect(shown, gated.stderr).toEqual(["  │ smoke: 3 of 10 failed"]);
+    expect(readFileSync(file!, "utf8")).toBe("smoke: 3 of 10 failed\n");
     expect(gated.stdout).toBe("");
   }, 180_000);
 
@@ -403,7 +412,7 @@ describe("switchyard (built)", () => {
       ...FAST,
       ...endpoint,
     ]);
-    await until(() => deploy.stderr().includes(` of ${SERVICE}: r2 on `));
+    await until(() => /swap \w+: web\/e2e .*r2 on /.test(deploy.stderr()));
     const waiting = start(["status", SERVICE, "--wait", "--json", ...FAST, ...endpoint]);
     const watching = start(["status", SERVICE, "--watch", "--wait", ...FAST, ...endpoint]);
     const [deployed, waited, watched] = await Promise.all([
@@ -447,7 +456,7 @@ describe("switchyard (built)", () => {
       ...FAST,
       ...endpoint,
     ]);
-    await until(() => gated.stderr().includes(` of ${SERVICE}: r1 on `));
+    await until(() => /swap \w+: web\/e2e .*r1 on /.test(gated.stderr()));
     const rolledBack = await yard("status", SERVICE, "--wait", ...FAST);
     expect((await gated.done).code).toBe(4);
     expect(rolledBack.code).toBe(4);

@@ -255,7 +255,9 @@ describe("switchyard wizard (in a pseudo-terminal)", () => {
         await pty.choose(version === "r9" ? "pick another release" : "quit");
       }
       expect(await pty.exit(), pty.text()).toBe(2);
-      expect(pty.text()).toMatch(/hint: push it first \(switchyard release push/);
+      expect(pty.text()).toMatch(
+        /hint: push it first: `switchyard release push <folder|file.tar.gz> /,
+      );
       expect(pty.text()).toContain(
         "error RELEASE_NOT_FOUND: release s3://releases/web/wiz/r8.tar.gz does not exist",
       );
@@ -315,7 +317,7 @@ describe("switchyard wizard (in a pseudo-terminal)", () => {
       ]);
       // three bakes of a minute each, all cut short: the swap took less than one
       // (formatElapsed: under a minute is `850ms` or `12.5s`, a minute or more `1m3s`)
-      expect(/swap done in (\S+):/.exec(pty.text())?.[1]).toMatch(/^(\d+ms|\d+(\.\d)?s)$/);
+      expect(/standby web-wiz-v001; (\S+)/.exec(pty.text())?.[1]).toMatch(/^(\d+ms|\d+(\.\d)?s)$/);
     } finally {
       pty.kill();
     }

@@ -1,11 +1,17 @@
 /** `switchyard cycle <service> [--batch N] [--instance ID...] [--dry-run]`: replace the live group's instances. */
 import { type Command, InvalidArgumentError } from "commander";
 import type { CycleResult } from "../../swap/cycle.js";
-import { globalsOf, writeLine } from "../io.js";
+import { commandLine, globalsOf, writeLine } from "../io.js";
 import { collect } from "../options.js";
 import type { CommandContext } from "../program.js";
 import type { ResultObject } from "../render.js";
-import { noteService, openSwitchyard, pollIntervalOption, runOperation } from "../shared.js";
+import {
+  noteService,
+  openRenderer,
+  openSwitchyard,
+  pollIntervalOption,
+  runOperation,
+} from "../shared.js";
 
 interface CycleFlags {
   batch?: number;
@@ -36,49 +42,62 @@ export function registerCycle(program: Command, { io, state }: CommandContext): 
     .action(async (service: string, flags: CycleFlags, command: Command) => {
       noteService(state, service);
       const globals = globalsOf(command, io);
-      const yard = await openSwitchyard(globals, io, {
-        service,
-        ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
-      });
-      const options = {
-        ...(flags.batch === undefined ? {} : { batch: flags.batch }),
-        ...(flags.instance ? { instances: flags.instance } : {}),
-        ...(flags.dryRun ? { dryRun: true } : {}),
-      };
-      if (flags.dryRun) {
-        try {
-          const plan = await yard.cycle(service, options).result;
-          if (globals.json)
-            writeLine(io.stdout, JSON.stringify({ type: "result", ok: true, ...plan }));
-          else {
-            writeLine(
-              io.stdout,
-              `${service}: would replace ${plan.replaced.length} instance(s) of ${plan.group}, ${plan.batch} at a time:`,
-            );
-            for (const id of plan.replaced) writeLine(io.stdout, `  ${id}`);
+      const renderer = await openRenderer(globals, io);
+      try {
+        const yard = await openSwitchyard(globals, io, {
+          service,
+          onConfig: () =>
+            renderer.begin(
+              `${service}: checking the live group${flags.dryRun ? " (dry run)" : ""}`,
+            ),
+          ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
+        });
+        const options = {
+          ...(flags.batch === undefined ? {} : { batch: flags.batch }),
+          ...(flags.instance ? { instances: flags.instance } : {}),
+          ...(flags.dryRun ? { dryRun: true } : {}),
+        };
+        if (flags.dryRun) {
+          try {
+            const plan = await yard.cycle(service, options).result;
+            renderer.stop();
+            if (globals.json)
+              writeLine(io.stdout, JSON.stringify({ type: "result", ok: true, ...plan }));
+            else {
+              writeLine(
+                io.stdout,
+                `${service}: would replace ${plan.replaced.length} instance(s) of ${plan.group}, ${plan.batch} at a time:`,
+              );
+              for (const id of plan.replaced) writeLine(io.stdout, `  ${id}`);
+            }
+          } finally {
+            yard.close();
           }
-        } finally {
-          yard.close();
+          return;
         }
-        return;
+        await runOperation<CycleResult>({
+          io,
+          state,
+          globals,
+          yard,
+          service,
+          renderer,
+          interrupt: "stops",
+          start: (signal) => yard.cycle(service, { ...options, signal }),
+          toResult: (r): ResultObject => ({
+            type: "result",
+            ok: true,
+            service: r.service,
+            live: r.group,
+            standby: null,
+            release: null,
+            replaced: r.replaced,
+            durationMs: r.durationMs,
+          }),
+          next: () => [commandLine(`status ${service}`, globals.hintArgs)],
+        });
+      } finally {
+        renderer.stop();
       }
-      await runOperation<CycleResult>({
-        io,
-        state,
-        globals,
-        yard,
-        service,
-        interrupt: "stops",
-        start: (signal) => yard.cycle(service, { ...options, signal }),
-        toResult: (r): ResultObject => ({
-          type: "result",
-          ok: true,
-          service: r.service,
-          live: r.group,
-          standby: null,
-          release: null,
-          durationMs: r.durationMs,
-        }),
-      });
     });
 }

@@ -4,8 +4,10 @@ import { globalsOf, writeLine } from "../io.js";
 import { collect, parseDurationFlag, parseSteps } from "../options.js";
 import type { CommandContext } from "../program.js";
 import {
+  afterSwap,
   configuredGates,
   noteService,
+  openRenderer,
   openSwitchyard,
   pollIntervalOption,
   runOperation,
@@ -56,41 +58,53 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
     .action(async (service: string, flags: DeployFlags, command: Command) => {
       noteService(state, service);
       const globals = globalsOf(command, io);
-      const { checkSteps, describePlan } = await import("../../swap/deploy.js");
-      if (flags.steps) checkSteps(flags.steps);
-      const yard = await openSwitchyard(globals, io, {
-        service,
-        ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
-      });
-      const gates = await configuredGates(yard, service, io, flags.gate ?? []);
-      const options = {
-        release: flags.release,
-        ...(flags.steps ? { steps: flags.steps } : {}),
-        ...(flags.bake === undefined ? {} : { bakeMs: flags.bake }),
-        ...(flags.stickiness === false ? { stickiness: false } : {}),
-        ...(flags.keepFailed ? { keepFailed: true } : {}),
-        gates,
-      };
-      if (flags.dryRun) {
-        try {
-          const plan = await yard.plan(service, options);
-          if (globals.json) writeLine(io.stdout, JSON.stringify(plan));
-          else for (const line of describePlan(plan)) writeLine(io.stdout, line);
-        } finally {
-          yard.close();
+      const renderer = await openRenderer(globals, io);
+      try {
+        const { checkSteps, describePlan } = await import("../../swap/deploy.js");
+        if (flags.steps) checkSteps(flags.steps);
+        const yard = await openSwitchyard(globals, io, {
+          service,
+          onConfig: () =>
+            renderer.begin(
+              `${service}: checking release ${flags.release}, the listener and the groups${flags.dryRun ? " (dry run)" : ""}`,
+            ),
+          ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
+        });
+        const gates = await configuredGates(yard, service, io, flags.gate ?? []);
+        const options = {
+          release: flags.release,
+          ...(flags.steps ? { steps: flags.steps } : {}),
+          ...(flags.bake === undefined ? {} : { bakeMs: flags.bake }),
+          ...(flags.stickiness === false ? { stickiness: false } : {}),
+          ...(flags.keepFailed ? { keepFailed: true } : {}),
+          gates,
+        };
+        if (flags.dryRun) {
+          try {
+            const plan = await yard.plan(service, options);
+            renderer.stop();
+            if (globals.json) writeLine(io.stdout, JSON.stringify(plan));
+            else for (const line of describePlan(plan)) writeLine(io.stdout, line);
+          } finally {
+            yard.close();
+          }
+          return;
         }
-        return;
+        await runOperation({
+          io,
+          state,
+          globals,
+          yard,
+          service,
+          renderer,
+          interrupt: "rolls-back",
+          start: (signal) => yard.deploy(service, { ...options, signal }),
+          toResult: swapResultObject,
+          next: (r) => afterSwap(r, globals),
+          failure: (r) => r.error,
+        });
+      } finally {
+        renderer.stop();
       }
-      await runOperation({
-        io,
-        state,
-        globals,
-        yard,
-        service,
-        interrupt: "rolls-back",
-        start: (signal) => yard.deploy(service, { ...options, signal }),
-        toResult: swapResultObject,
-        failure: (r) => r.error,
-      });
     });
 }

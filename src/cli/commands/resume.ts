@@ -3,8 +3,10 @@ import type { Command } from "commander";
 import { globalsOf } from "../io.js";
 import type { CommandContext } from "../program.js";
 import {
+  afterSwap,
   configuredGates,
   noteService,
+  openRenderer,
   openSwitchyard,
   pollIntervalOption,
   runOperation,
@@ -28,22 +30,30 @@ export function registerResume(program: Command, { io, state }: CommandContext):
     .action(async (service: string, flags: ResumeFlags, command: Command) => {
       noteService(state, service);
       const globals = globalsOf(command, io);
-      const yard = await openSwitchyard(globals, io, {
-        service,
-        ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
-      });
-      const gates = await configuredGates(yard, service, io);
-      await runOperation({
-        io,
-        state,
-        globals,
-        yard,
-        service,
-        interrupt: "rolls-back",
-        start: (signal) =>
-          yard.resume(service, { ...(flags.abort ? { abort: true } : {}), gates, signal }),
-        toResult: swapResultObject,
-        failure: (r) => r.error,
-      });
+      const renderer = await openRenderer(globals, io);
+      try {
+        const yard = await openSwitchyard(globals, io, {
+          service,
+          onConfig: () => renderer.begin(`${service}: reading the swap record`),
+          ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
+        });
+        const gates = await configuredGates(yard, service, io);
+        await runOperation({
+          io,
+          state,
+          globals,
+          yard,
+          service,
+          renderer,
+          interrupt: "rolls-back",
+          start: (signal) =>
+            yard.resume(service, { ...(flags.abort ? { abort: true } : {}), gates, signal }),
+          toResult: swapResultObject,
+          next: (r) => afterSwap(r, globals),
+          failure: (r) => r.error,
+        });
+      } finally {
+        renderer.stop();
+      }
     });
 }

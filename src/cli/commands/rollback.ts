@@ -1,9 +1,10 @@
 /** `switchyard rollback <service> [--to <group>]`: the standby back to 100% in one listener change. */
 import type { Command } from "commander";
-import { globalsOf } from "../io.js";
+import { commandLine, globalsOf } from "../io.js";
 import type { CommandContext } from "../program.js";
 import {
   noteService,
+  openRenderer,
   openSwitchyard,
   pollIntervalOption,
   rollbackResultObject,
@@ -25,20 +26,31 @@ export function registerRollback(program: Command, { io, state }: CommandContext
     .action(async (service: string, flags: RollbackFlags, command: Command) => {
       noteService(state, service);
       const globals = globalsOf(command, io);
-      const yard = await openSwitchyard(globals, io, {
-        service,
-        ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
-      });
-      await runOperation({
-        io,
-        state,
-        globals,
-        yard,
-        service,
-        interrupt: "stops",
-        start: (signal) =>
-          yard.rollback(service, { ...(flags.to ? { to: flags.to } : {}), signal }),
-        toResult: rollbackResultObject,
-      });
+      const renderer = await openRenderer(globals, io);
+      try {
+        const yard = await openSwitchyard(globals, io, {
+          service,
+          onConfig: () =>
+            renderer.begin(`${service}: reading the swap record, the listener and the groups`),
+          ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
+        });
+        await runOperation({
+          io,
+          state,
+          globals,
+          yard,
+          service,
+          renderer,
+          interrupt: "stops",
+          start: (signal) =>
+            yard.rollback(service, { ...(flags.to ? { to: flags.to } : {}), signal }),
+          toResult: rollbackResultObject,
+          next: (r) => [
+            `${commandLine(`status ${service}`, globals.hintArgs)}    # ${r.live} live, ${r.standby ?? "no standby"} standby`,
+          ],
+        });
+      } finally {
+        renderer.stop();
+      }
     });
 }

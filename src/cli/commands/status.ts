@@ -5,10 +5,10 @@
  */
 import { type Command, Option } from "commander";
 import type { ServiceStatus } from "../../swap/status.js";
-import { type CliStream, globalsOf, writeLine } from "../io.js";
+import { type CliStream, commandLine, globalsOf, writeLine } from "../io.js";
 import { parseDurationFlag } from "../options.js";
 import type { CommandContext } from "../program.js";
-import { formatElapsed, releaseVersion } from "../render.js";
+import { formatElapsed, type Palette, palette, releaseVersion } from "../render.js";
 import { noteService, openSwitchyard, pollIntervalOption } from "../shared.js";
 
 interface StatusFlags {
@@ -37,53 +37,134 @@ export function statusJson(s: ServiceStatus) {
   };
 }
 
-/** Left-aligned columns separated by two spaces. */
-export function table(rows: string[][]): string[] {
+/** Left-aligned columns separated by two spaces; `paint` colours a padded cell. */
+export function table(
+  rows: string[][],
+  paint: (row: number, column: number, cell: string) => string = (_r, _c, cell) => cell,
+): string[] {
   const widths: number[] = [];
   for (const row of rows) {
     row.forEach((cell, i) => {
       widths[i] = Math.max(widths[i] ?? 0, cell.length);
     });
   }
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+  return rows.map((row, r) => {
+    const last = row.length - 1;
+    return row
+      .map((cell, i) => paint(r, i, i === last ? cell : cell.padEnd(widths[i] ?? 0)))
       .join("  ")
-      .trimEnd(),
-  );
+      .trimEnd();
+  });
 }
 
-/** A service's status as lines for a terminal. */
-export function describeStatus(s: ServiceStatus): string[] {
+/**
+ * A line cut at `width` between words, the rest indented under it: status lines stay within the
+ * terminal (80 columns when piped) rather than wrap where the terminal breaks them.
+ */
+export function wrap(line: string, width: number, indent = "    "): string[] {
+  if (line.length <= width) return [line];
+  // a command in backticks is never cut: it has to be copied whole
+  const words = line.match(/(?:`[^`]*`|\S)+|\s+/g) ?? [line];
+  const out: string[] = [];
+  let current = "";
+  for (const word of words) {
+    if (/^\s+$/.test(word)) {
+      current += word;
+      continue;
+    }
+    if (current.trim() !== "" && current.trimEnd().length + word.length + 1 > width) {
+      out.push(current.trimEnd());
+      current = indent;
+    }
+    current += word;
+  }
+  out.push(current.trimEnd());
+  return out;
+}
+
+export interface StatusViewOptions {
+  /** the width to fit (default 80) */
+  width?: number;
+  /** colour the roles (a terminal, and not NO_COLOR / --no-color) */
+  color?: boolean;
+  /** the retire policy's `keep`: more old groups than this earn a nudge to retire */
+  keep?: number;
+  /** the run's global flags, so that printed commands work as printed */
+  hintArgs?: readonly string[];
+}
+
+const ROLE_COLOURS: Record<string, keyof Palette> = {
+  live: "green",
+  standby: "cyan",
+  failed: "red",
+};
+
+/** A service's status as lines for a terminal, within `width` columns. */
+export function describeStatus(s: ServiceStatus, options: StatusViewOptions = {}): string[] {
+  const width = options.width ?? 80;
+  const p = palette(options.color === true);
+  const cmd = (args: string) => `\`${commandLine(args, options.hintArgs)}\``;
   const lines = [s.service];
+  const say = (line: string) => lines.push(...wrap(line, width));
   if (s.groups.length === 0) {
-    lines.push(`  no server groups yet: switchyard deploy ${s.service} --release <version>`);
+    say(`  no server groups yet: ${cmd(`deploy ${s.service} --release <version>`)}`);
   } else {
+    const header = ["GROUP", "ROLE", "RELEASE", "TRAFFIC", "HEALTHY", "MIN/DES/MAX"];
+    const outside = s.groups.filter((g) => g.weight === null);
     const rows = [
-      [
-        "GROUP",
-        "ROLE",
-        "RELEASE",
-        "WEIGHT",
-        "MIN/DESIRED/MAX",
-        "IN SERVICE",
-        "HEALTHY",
-        "SUSPENDED",
-      ],
-    ];
-    for (const g of s.groups) {
-      rows.push([
+      header,
+      ...s.groups.map((g) => [
         g.name,
         g.deleting ? `${g.role} (deleting)` : g.role,
         releaseVersion(g.release),
-        g.weight === null ? "-" : String(g.weight),
+        g.weight === null ? "-" : `${g.weight}%`,
+        // a target group outside the listener is not health-checked: its health is unknown
+        g.weight === null
+          ? `-/${g.capacity.desired}`
+          : `${g.instances.healthy}/${g.capacity.desired}`,
         `${g.capacity.min}/${g.capacity.desired}/${g.capacity.max}`,
-        String(g.instances.inService),
-        String(g.instances.healthy),
-        g.suspendedProcesses.length ? g.suspendedProcesses.join(",") : "-",
-      ]);
+      ]),
+    ];
+    // too wide: the capacity goes first, then long release names are cut
+    let cells = rows;
+    if (Math.max(...table(cells).map((l) => l.length)) + 2 > width) {
+      cells = rows.map((r) => r.slice(0, 5));
     }
-    lines.push(...table(rows).map((l) => `  ${l}`));
+    const over = Math.max(...table(cells).map((l) => l.length)) + 2 - width;
+    if (over > 0) {
+      const longest = Math.max(...cells.map((r) => r[2]!.length));
+      const keep = Math.max(8, longest - over);
+      cells = cells.map((r) =>
+        r.map((c, i) => (i === 2 && c.length > keep ? `${c.slice(0, keep - 1)}…` : c)),
+      );
+    }
+    const painted = table(cells, (row, column, cell) => {
+      if (row === 0) return p.dim(cell);
+      if (column !== 1) return cell;
+      const colour = ROLE_COLOURS[s.groups[row - 1]!.role];
+      return colour ? p[colour](cell) : cell;
+    });
+    lines.push(...painted.map((l) => `  ${l}`));
+    const bySuspended = new Map<string, string[]>();
+    for (const g of s.groups) {
+      if (g.suspendedProcesses.length === 0) continue;
+      const key = g.suspendedProcesses.join(", ");
+      bySuspended.set(key, [...(bySuspended.get(key) ?? []), g.name]);
+    }
+    for (const [processes, names] of bySuspended)
+      say(`  suspended on ${names.join(", ")}: ${processes}`);
+    if (outside.length > 0) {
+      say(
+        "  -: not in the listener's action, so no traffic and no health checks (an old standby; rollback --to adds it back)",
+      );
+    }
+    const old = s.groups.filter((g) => g.role !== "live" && (g.weight ?? 0) === 0 && !g.deleting);
+    const keep = options.keep ?? 1;
+    if (old.length > keep) {
+      say(
+        `  ${old.length} groups without traffic, ${keep} kept by the retire policy: ${cmd(`retire ${s.service} --dry-run`)} shows what it would delete`,
+      );
+    }
   }
   const w = s.swap;
   if (w) {
@@ -92,36 +173,38 @@ export function describeStatus(s: ServiceStatus): string[] {
       w.phase === "rolling-back"
         ? `rolling back: ${w.failure?.message ?? "the swap was aborted"}`
         : `${w.phase}, ${at}${w.weight === null ? "" : ` (${w.weight}%)`}`;
-    lines.push(
+    say(
       `  swap in flight: ${w.swapId}, ${progress}, ${releaseVersion(w.release)} on ${w.green}${w.blue ? ` (blue ${w.blue})` : ""}`,
+    );
+    say(
       `    by ${w.owner.user}@${w.owner.host} pid ${w.owner.pid}, started ${w.startedAt}, heartbeat ${formatElapsed(w.heartbeatAgeMs)} ago`,
     );
     if (w.phase === "rolling-back") {
-      lines.push(
+      say(
         `    failed ${w.step > 0 ? `at ${at}` : "while launching"}${w.failure ? ` (${w.failure.code})` : ""}`,
       );
     } else if (w.failure) {
-      lines.push(`    failure ${w.failure.code}: ${w.failure.message}`);
+      say(`    failure ${w.failure.code}: ${w.failure.message}`);
     }
     if (w.halted) {
-      lines.push(
-        `    stopped (${w.halted.code}): ${w.halted.message}; no process drives it`,
-        `    \`switchyard promote ${s.service}\` adopts what is there and goes on; \`switchyard abort ${s.service}\` puts blue back`,
+      say(`    stopped (${w.halted.code}): ${w.halted.message}; no process drives it`);
+      say(
+        `    ${cmd(`promote ${s.service}`)} adopts what is there and goes on; ${cmd(`abort ${s.service}`)} puts blue back`,
       );
     }
-    if (w.paused)
-      lines.push(
-        `    paused by ${w.control.pause?.by ?? "an operator"}: \`switchyard promote ${s.service}\` goes on`,
+    if (w.paused) {
+      say(
+        `    paused by ${w.control.pause?.by ?? "an operator"}: ${cmd(`promote ${s.service}`)} goes on`,
       );
-    if (w.control.abort) lines.push(`    abort requested by ${w.control.abort.by}`);
-    if (w.control.promote)
-      lines.push(
-        `    promote of step ${w.control.promote.step} requested by ${w.control.promote.by}`,
-      );
+    }
+    if (w.control.abort) say(`    abort requested by ${w.control.abort.by}`);
+    if (w.control.promote) {
+      say(`    promote of step ${w.control.promote.step} requested by ${w.control.promote.by}`);
+    }
   } else {
     lines.push("  no swap in flight");
   }
-  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  for (const warning of s.warnings) say(`  warning: ${warning}`);
   return lines;
 }
 
@@ -199,7 +282,13 @@ export function registerStatus(program: Command, { io, state }: CommandContext):
         } else {
           statuses.forEach((s, i) => {
             if (i > 0) writeLine(io.stdout);
-            for (const line of describeStatus(s)) writeLine(io.stdout, line);
+            const view = {
+              width: Math.min(io.stdout.columns || 80, 120),
+              color: globals.color && io.stdout.isTTY === true,
+              keep: yard.config.services[s.service]?.retire.keep ?? 1,
+              hintArgs: globals.hintArgs,
+            };
+            for (const line of describeStatus(s, view)) writeLine(io.stdout, line);
           });
         }
       } finally {

@@ -1,5 +1,14 @@
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { commandGate, commandGates, gateEnv, runGateCommand } from "../../../src/cli/gates.js";
+import {
+  commandGate,
+  commandGates,
+  gateEnv,
+  runGateCommand,
+  SHOWN_LINES,
+} from "../../../src/cli/gates.js";
 import type { GateContext } from "../../../src/swap/swap.js";
 
 function context(signal = new AbortController().signal): GateContext {
@@ -13,9 +22,16 @@ function context(signal = new AbortController().signal): GateContext {
   };
 }
 
+/** A folder of its own for the output files of one test's gates. */
+const outputDir = () => mkdtempSync(join(tmpdir(), "switchyard-gate-test-"));
+
 describe("a gate command", () => {
-  it("passes when it exits 0", async () => {
-    expect(await runGateCommand("true", context())).toEqual({ ok: true });
+  it("passes when it exits 0, and keeps no output file", async () => {
+    const dir = outputDir();
+    expect(await runGateCommand("echo all good", context(), { outputDir: dir })).toEqual({
+      ok: true,
+    });
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("sees the step in its environment", async () => {
@@ -36,30 +52,48 @@ describe("a gate command", () => {
     });
   });
 
-  it("fails on a non-zero exit with the code and the last line of its stderr", async () => {
+  it("fails on a non-zero exit: the code, its last lines, and a file with all of it", async () => {
+    const dir = outputDir();
     const outcome = await runGateCommand(
-      'echo checking >&2; echo "p99 latency 900ms > 500ms" >&2; echo ignored; exit 3',
+      'for i in $(seq 1 40); do echo "check $i ok"; done; echo "p99 latency 900ms > 500ms" >&2; exit 3',
       context(),
+      { outputDir: dir },
     );
-    expect(outcome).toEqual({
-      ok: false,
-      message: "exited with code 3: p99 latency 900ms > 500ms",
-    });
+    expect(outcome.ok).toBe(false);
+    const file = outcome.outputFile!;
+    expect(readdirSync(dir)).toEqual([file.slice(dir.length + 1)]);
+    expect(file).toMatch(/web-prod-v002-step2-.*\.log$/);
+    expect(outcome.message).toBe(`exited with code 3 (all of its output: ${file})`);
+    // shown: the last lines only; kept: every line, stdout and stderr
+    const shown = outcome.output!.split("\n");
+    expect(shown).toHaveLength(SHOWN_LINES);
+    expect(shown.at(-1)).toBe("p99 latency 900ms > 500ms");
+    expect(shown[0]).toBe("check 32 ok");
+    const kept = readFileSync(file, "utf8").trim().split("\n");
+    expect(kept).toHaveLength(41);
+    expect(kept[0]).toBe("check 1 ok");
   });
 
-  it("falls back to the last line of stdout when stderr is empty", async () => {
-    expect(await runGateCommand("echo 'smoke: 2 of 10 failed'; exit 1", context())).toEqual({
+  it("fails on a non-zero exit with no output: no file, no lines", async () => {
+    const dir = outputDir();
+    expect(await runGateCommand("exit 1", context(), { outputDir: dir })).toEqual({
       ok: false,
-      message: "exited with code 1: smoke: 2 of 10 failed",
+      message: "exited with code 1",
     });
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it("fails when it runs past its timeout, and stops its children", async () => {
     const started = Date.now();
     const outcome = await runGateCommand("echo waiting >&2; sleep 30 & wait", context(), {
       timeoutMs: 200,
+      outputDir: outputDir(),
     });
-    expect(outcome).toEqual({ ok: false, message: "timed out after 200ms: waiting" });
+    expect(outcome).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/^timed out after 200ms \(all of its output: .*\.log\)$/),
+      output: "waiting",
+    });
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
@@ -74,9 +108,12 @@ describe("a gate command", () => {
   });
 
   it("fails when the command is not found", async () => {
-    const outcome = await runGateCommand("./no-such-gate.sh", context());
+    const outcome = await runGateCommand("./no-such-gate.sh", context(), {
+      outputDir: outputDir(),
+    });
     expect(outcome.ok).toBe(false);
-    expect(outcome.message).toMatch(/^exited with code 127: .*no-such-gate\.sh/);
+    expect(outcome.message).toMatch(/^exited with code 127 /);
+    expect(outcome.output).toMatch(/no-such-gate\.sh/);
   });
 });
 

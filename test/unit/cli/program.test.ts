@@ -258,7 +258,10 @@ describe("--json on error: exactly one result object on stdout", () => {
     expect(r.stderr).toContain(`error ${code}: `);
     const result = onlyObject(r.stdout);
     expect(result).toMatchObject({ type: "result", ok: false, service, error: { code } });
-    expect(Object.keys(result.error as object)).toEqual(["code", "message"]);
+    // the documented shape: a code, a message, and the facts behind it when there are any
+    const { details, ...rest } = result.error as { details?: unknown };
+    expect(Object.keys(rest)).toEqual(["code", "message"]);
+    if (details !== undefined) expect(typeof details).toBe("object");
   });
 
   it("without --json, stdout stays empty", async () => {

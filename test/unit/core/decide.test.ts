@@ -221,7 +221,13 @@ describe("nextAction while shifting", () => {
 
   it("waits out the bake, then moves to the next step", () => {
     const baking = decide(at5(), plan(), shifting({ bakeStartedAt: NOW - 10_000 }));
-    expect(baking).toEqual({ kind: "wait", reason: "baking at 5%", until: NOW + 50_000 });
+    expect(baking).toEqual({
+      kind: "wait",
+      reason: "baking at 5%",
+      until: NOW + 50_000,
+      // step 1 of 3 at 5%, 10 s of a minute baked
+      progress: { step: 1, of: 3, weight: 5, startedAt: NOW - 10_000, until: NOW + 50_000 },
+    });
     expect(
       actionOf(decide(at5(), plan(), shifting({ bakeStartedAt: NOW - 60_000 }))),
     ).toMatchObject({
@@ -245,6 +251,7 @@ describe("nextAction while shifting", () => {
       expect(decide(held, plan(), shifting({ bakeStartedAt }))).toEqual({
         kind: "wait",
         reason: "paused at 5% (gates still checked; promote to go on)",
+        progress: { step: 1, of: 3, weight: 5 },
       });
     }
   });
