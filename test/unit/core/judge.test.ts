@@ -12,7 +12,7 @@ describe("judge: 5xx of green against blue", () => {
     expect(verdict.sentence).toBe(
       "green 5xx 2.3 % (23/1000) vs blue 0.1 % (4/4000), p < 0.001: fail",
     );
-    expect(verdict.errors).toMatchObject({ test: "z", difference: 0.023 - 0.001 });
+    expect(verdict.errors).toMatchObject({ test: "fisher", difference: 0.023 - 0.001 });
   });
 
   it("passes the same rate on both sides (A/A)", () => {
@@ -35,13 +35,18 @@ describe("judge: 5xx of green against blue", () => {
     ).toEqual({ requests: 610, errors: 1 });
   });
 
-  it("uses Fisher's exact test when an expected count is under 5, the z-test otherwise", () => {
-    // 1.5 expected errors on green at a 0.1 % rate
+  it("uses Fisher's exact test, and the z-test only for tables too large to sum", () => {
+    const small = compareErrorRates(
+      { requests: 1500, errors: 3 },
+      { requests: 28_500, errors: 28 },
+    );
+    expect(small.test).toBe("fisher");
+    expect(small.z).toBeGreaterThan(0);
     expect(
-      compareErrorRates({ requests: 1500, errors: 3 }, { requests: 28_500, errors: 28 }).test,
-    ).toBe("fisher");
-    expect(
-      compareErrorRates({ requests: 1500, errors: 40 }, { requests: 28_500, errors: 300 }).test,
+      compareErrorRates(
+        { requests: 2_000_000, errors: 60_000 },
+        { requests: 2_000_000, errors: 59_000 },
+      ).test,
     ).toBe("z");
   });
 
