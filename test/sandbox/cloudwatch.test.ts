@@ -27,6 +27,11 @@ import {
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleRelease } from "../../examples/sample-app/release.js";
+import {
+  createClients,
+  describeAlarmStates,
+  fetchTargetGroupMetrics,
+} from "../../src/aws/index.js";
 import { builtInUserData, encodeUserData } from "../../src/core/user-data.js";
 import { BASE_IMAGE_ID, DEFAULT_VPC_ID } from "../../src/sandbox/index.js";
 import { eventually, type SandboxClients, sandboxWithClients } from "../helpers/sandbox.js";
@@ -485,6 +490,43 @@ describe("CloudWatch: ALB metrics and alarms, over the SDK only", () => {
     ).rejects.toMatchObject({ name: "ResourceNotFound" });
     await cw.send(new DeleteAlarmsCommand({ AlarmNames: ["p99-latency"] }));
     expect(await alarmState("p99-latency")).toBeUndefined();
+  });
+
+  it("serves switchyard's adapter: alarm states by name, per-target-group counts over a window", async () => {
+    const clients = createClients({ endpoint: env.sandbox.endpoint, region: env.sandbox.region });
+    try {
+      const states = await describeAlarmStates(clients, ["blue-5xx", "no-such-alarm"]);
+      expect(states.found.get("blue-5xx")?.state).toBe("OK");
+      expect(states.missing).toEqual(["no-such-alarm"]);
+
+      const start = await periodStart();
+      const sent = await send(url, "/status?code=502", 6);
+      await send(url, "/", 10);
+      const lagMs = 60_000 * TIME_SCALE;
+      await new Promise((r) => setTimeout(r, MINUTE_MS + lagMs + 200));
+      const [blue, green] = await fetchTargetGroupMetrics(clients, {
+        loadBalancer: lbDim,
+        targetGroups: [tgDim["cw-blue"]!, tgDim["cw-green"]!],
+        start: new Date(start),
+        now: new Date(),
+        lagMs,
+        periodSeconds: 60,
+        windowPeriodSeconds: 60,
+      });
+      for (const [name, got] of [
+        ["cw-blue", blue],
+        ["cw-green", green],
+      ] as const) {
+        expect(got!.periods).toHaveLength(1);
+        expect(got!.periods[0]!.start.getTime()).toBe(start);
+        expect(got!.periods[0]!.errors).toBe(sent[`${name} 502`] ?? 0);
+        expect(got!.periods[0]!.latency).toBeGreaterThan(0);
+        expect(got!.windowLatency).toBe(got!.periods[0]!.latency);
+      }
+      expect(blue!.periods[0]!.requests + green!.periods[0]!.requests).toBe(16);
+    } finally {
+      clients.destroy();
+    }
   });
 
   it("answers the query protocol too", async () => {
