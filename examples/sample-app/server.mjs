@@ -4,6 +4,7 @@
 //   GET /health    200 {"ok":true}   (500 forever in the never-healthy variant)
 //   GET /slow?ms=N answers after N ms (at most 60000)
 //   GET /stream?ms=N sends headers at once and the body after N ms
+//   GET /status?code=N answers with status N (200–599; default 500)
 //
 // Settings come from the environment first, then from files next to this script:
 //   version  SAMPLE_APP_VERSION  or VERSION    or the release manifest's version (default "dev")
@@ -86,6 +87,11 @@ const server = createServer((req, res) => {
       );
       res.on("close", () => clearTimeout(timer));
       return;
+    }
+    case "/status": {
+      const code = Number(url.searchParams.get("code") ?? 500);
+      const status = Number.isInteger(code) && code >= 200 && code <= 599 ? code : 500;
+      return json(res, status, { version, instance, status });
     }
     case "/stream": {
       res.writeHead(200, { "content-type": "application/json" });

@@ -8,6 +8,7 @@
  * and `--verbose`.
  */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
+import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { S3Client } from "@aws-sdk/client-s3";
@@ -27,6 +28,8 @@ export interface Clients {
   /** loaded on its first call: the EC2 package alone takes about 0.3 s to import */
   readonly ec2: Pick<EC2Client, "send" | "destroy">;
   readonly s3: S3Client;
+  /** loaded on its first call, like EC2: only metric gates use it */
+  readonly cloudwatch: Pick<CloudWatchClient, "send" | "destroy">;
   readonly region: string;
   /** requests sent so far, by `Service:Operation` (each retry by `call` counts as one more) */
   readonly calls: Map<string, number>;
@@ -93,6 +96,12 @@ export function createClients(options: ClientOptions = {}): Clients {
     count("ec2", client as unknown as CountableClient);
     return client;
   });
+  const cloudwatch = lazyClient(async () => {
+    const { CloudWatchClient } = await import("@aws-sdk/client-cloudwatch");
+    const client = new CloudWatchClient(config);
+    count("cloudwatch", client as unknown as CountableClient);
+    return client;
+  });
   const s3 = new S3Client({ ...config, forcePathStyle: endpoint !== undefined });
   const requestContext: RequestContext = {
     ...(endpoint ? { endpoint } : {}),
@@ -128,10 +137,11 @@ export function createClients(options: ClientOptions = {}): Clients {
     elbv2,
     ec2,
     s3,
+    cloudwatch,
     region,
     calls,
     destroy() {
-      for (const c of [autoscaling, elbv2, ec2, s3]) c.destroy();
+      for (const c of [autoscaling, elbv2, ec2, s3, cloudwatch]) c.destroy();
     },
   };
 }

@@ -17,6 +17,8 @@ export interface SandboxSettings {
   bootSeconds: number;
   /** AWS seconds until a listener or rule change reaches the listener's proxy */
   propagationSeconds: number;
+  /** AWS seconds after a minute ends until its CloudWatch metrics are published */
+  metricLagSeconds: number;
   /** the endpoint instances fetch releases from (the sandbox itself) */
   endpoint: string;
 }

@@ -23,6 +23,8 @@ import {
 import { createRuntime } from "./runtime/index.js";
 import { seed } from "./seed.js";
 import { autoscalingHandlers, startAutoScaling } from "./services/autoscaling/index.js";
+import { serveCloudWatch } from "./services/cloudwatch/http.js";
+import { startCloudWatch } from "./services/cloudwatch/index.js";
 import { ec2Handlers } from "./services/ec2/index.js";
 import { elbv2Handlers } from "./services/elbv2/index.js";
 import { handleS3 } from "./services/s3/index.js";
@@ -40,6 +42,8 @@ export interface SandboxOptions {
   bootSeconds?: number;
   /** AWS seconds until listener changes reach the proxy (default 5) */
   propagationSeconds?: number;
+  /** AWS seconds after a minute ends until its CloudWatch metrics are published (default 60) */
+  metricLagSeconds?: number;
   faults?: FaultRule[];
 }
 
@@ -69,6 +73,7 @@ const VERSION_TO_SERVICE: Record<string, string> = {
   "2011-01-01": "autoscaling",
   "2015-12-01": "elasticloadbalancing",
   "2016-11-15": "ec2",
+  "2010-08-01": "monitoring",
 };
 const MAX_BODY = 1024 * 1024 * 1024;
 
@@ -86,6 +91,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stateDir,
     bootSeconds: options.bootSeconds ?? 20,
     propagationSeconds: options.propagationSeconds ?? 5,
+    metricLagSeconds: options.metricLagSeconds ?? 60,
     endpoint: "",
   };
   const unhealthyImages = new Set<string>();
@@ -107,6 +113,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   settings.endpoint = endpoint;
   await runtime.start();
   const stopAutoScaling = startAutoScaling(ctx);
+  const stopCloudWatch = startCloudWatch(ctx);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -121,6 +128,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stop() {
       stopped ??= (async () => {
         stopAutoScaling();
+        stopCloudWatch();
         await runtime.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
@@ -174,6 +182,7 @@ async function handle(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
   }
   const body = await readBody(req);
   const service = serviceOf(req, body) ?? "s3";
+  if (service === "monitoring") return serveCloudWatch(ctx, req, res, body);
   const handlers = QUERY_SERVICES[service];
   if (handlers) {
     const params =

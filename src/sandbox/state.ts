@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Clock } from "./clock.js";
+import { type MetricAlarm, MetricStore } from "./metrics.js";
 
 export const ACCOUNT_ID = "123456789012";
 
@@ -291,10 +292,15 @@ export class SandboxState {
   readonly activities: Activity[] = [];
   readonly policies = new Map<string, ScalingPolicy>();
   readonly scheduledActions = new Map<string, ScheduledAction>();
+  /** CloudWatch metric samples (from listener proxies and host-count sampling) */
+  readonly metrics: MetricStore;
+  /** CloudWatch metric alarms by name */
+  readonly alarms = new Map<string, MetricAlarm>();
 
   constructor(region: string, clock: Clock) {
     this.region = region;
     this.clock = clock;
+    this.metrics = new MetricStore(clock);
   }
 
   arn(service: string, resource: string): string {

@@ -15,6 +15,7 @@ import { isSwitchyardError } from "../../src/core/errors.js";
 import type { SwitchyardEvent } from "../../src/core/events.js";
 import { createSwitchyard } from "../../src/switchyard.js";
 import { SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+import { judgeBenchmark } from "./judge.js";
 
 const POLL_MS = 100;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -649,7 +650,7 @@ export async function main(args: string[]) {
     "Produced by `npm run bench` (test/bench/benchmarks.ts) against the in-process sandbox at time",
     `scale 0.01, on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown cpu"}), Node ${process.version}.`,
     `Each figure is the median of ${RUNS} runs unless the table says otherwise. Do not edit by hand.`,
-    "`npm run bench -- <section>…` (overhead, calls, roundtrips, rollback, control) runs only those",
+    "`npm run bench -- <section>…` (overhead, calls, roundtrips, rollback, control, judge) runs only those",
     "and prints them without writing this file.",
     `Load average (1, 5, 15 min) when the run started: ${load()}; when it ended: see the end.`,
     "Other processes on the machine slow the process-start figures (Rollback) most.",
@@ -660,6 +661,7 @@ export async function main(args: string[]) {
   if (want("roundtrips")) await roundTrips(lines);
   if (want("rollback")) await rollbackLatency(lines);
   if (want("control")) await controlLatency(lines);
+  if (want("judge")) judgeBenchmark(lines);
   lines.push(`Load average (1, 5, 15 min) when the run ended: ${load()}.`, "");
   process.stderr.write("\n");
   const text = `${lines.join("\n")}\n`;

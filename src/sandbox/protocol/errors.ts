@@ -24,5 +24,6 @@ export const THROTTLING_CODES: Record<string, { code: string; status: number; me
   autoscaling: { code: "Throttling", status: 400, message: "Rate exceeded" },
   elasticloadbalancing: { code: "Throttling", status: 400, message: "Rate exceeded" },
   ec2: { code: "RequestLimitExceeded", status: 503, message: "Request limit exceeded." },
+  monitoring: { code: "Throttling", status: 400, message: "Rate exceeded" },
   s3: { code: "SlowDown", status: 503, message: "Please reduce your request rate." },
 };

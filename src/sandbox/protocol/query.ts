@@ -113,6 +113,7 @@ export const NAMESPACES: Record<string, string> = {
   autoscaling: "http://autoscaling.amazonaws.com/doc/2011-01-01/",
   elasticloadbalancing: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
   ec2: "http://ec2.amazonaws.com/doc/2016-11-15/",
+  monitoring: "http://monitoring.amazonaws.com/doc/2010-08-01/",
 };
 
 export function encodeQueryResult(service: string, action: string, result: unknown): string {

@@ -17,6 +17,7 @@ import {
   type ServerResponse,
   STATUS_CODES,
 } from "node:http";
+import type { RequestRecord } from "../metrics.js";
 import type { Action, Listener, SandboxState, Target, TargetGroup } from "../state.js";
 import type { RuntimeDeps } from "./index.js";
 import {
@@ -59,6 +60,8 @@ const HOP_BY_HOP = new Set([
 /** What a proxy routes by: a copy of the listener's configuration when it was applied. */
 export interface ListenerConfig {
   listenerPort: number;
+  /** the load balancer whose metrics the listener's requests count in */
+  loadBalancerArn: string;
   defaultActions: Action[];
   rules: RuleSnapshot[];
 }
@@ -76,6 +79,7 @@ export function snapshotListener(state: SandboxState, listener: Listener): Liste
   rules.sort((a, b) => a.priority - b.priority);
   return {
     listenerPort: listener.port,
+    loadBalancerArn: listener.loadBalancerArn,
     defaultActions: structuredClone(listener.defaultActions),
     rules,
   };
@@ -106,6 +110,11 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
   /** round-robin position per target group */
   const cursor = new Map<string, number>();
   let closed = false;
+
+  /** Counts a request in the load balancer's CloudWatch metrics. */
+  function count(proxy: ListenerProxy, record: Omit<RequestRecord, "loadBalancerArn">): void {
+    state.metrics.recordRequest({ loadBalancerArn: proxy.config.loadBalancerArn, ...record });
+  }
 
   function sendError(
     req: IncomingMessage,
@@ -164,6 +173,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
       actionsFor(config.rules, config.defaultActions, { path, host, method }),
     );
     if (!action) {
+      count(proxy, { status: 503, source: "elb" });
       sendError(req, res, 503);
       return;
     }
@@ -172,6 +182,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
         req.resume();
         const fixed = action.FixedResponseConfig;
         const body = fixed?.MessageBody ?? "";
+        count(proxy, { status: Number(fixed?.StatusCode ?? 200), source: "action" });
         res.writeHead(Number(fixed?.StatusCode ?? 200), {
           server: "awselb/2.0",
           "content-type": `${fixed?.ContentType ?? "text/plain"}; charset=utf-8`,
@@ -189,6 +200,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
           host,
           port: port || String(proxy.port),
         });
+        count(proxy, { status: config.StatusCode === "HTTP_301" ? 301 : 302, source: "action" });
         res.writeHead(config.StatusCode === "HTTP_301" ? 301 : 302, {
           server: "awselb/2.0",
           location,
@@ -225,6 +237,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
     if (!arn) {
       const index = pickWeighted(tuples);
       if (index < 0) {
+        count(proxy, { status: 503, source: "elb" });
         sendError(req, res, 503);
         return;
       }
@@ -232,6 +245,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
     }
     const tg = state.targetGroups.get(arn);
     if (!tg) {
+      count(proxy, { status: 503, source: "elb" });
       sendError(req, res, 503);
       return;
     }
@@ -244,6 +258,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
       : undefined;
     const target = pickTarget(tg);
     if (!target) {
+      count(proxy, { status: 503, source: "elb" });
       sendError(req, res, 503, extra);
       return;
     }
@@ -251,6 +266,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
     const instance = state.instances.get(target.id);
     const targetPort = instance?.state === "running" ? instance.hostPort : 0;
     if (!targetPort) {
+      count(proxy, { targetGroupArn: tg.arn, status: 502, source: "elb" });
       sendError(req, res, 502, extra);
       return;
     }
@@ -266,6 +282,7 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
     headers["x-forwarded-proto"] = "http";
     headers["x-forwarded-port"] = String(proxy.config.listenerPort);
 
+    const sentAt = performance.now();
     const upstream = request({
       host: "127.0.0.1",
       port: targetPort,
@@ -278,6 +295,12 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
       upstream.destroy(new UpstreamTimeout("target timed out"));
     });
     upstream.on("response", (answer) => {
+      count(proxy, {
+        targetGroupArn: tg.arn,
+        status: answer.statusCode ?? 502,
+        source: "target",
+        latencySeconds: (performance.now() - sentAt) / 1000,
+      });
       const out: OutgoingHttpHeaders = {};
       for (const name in answer.headers) {
         const value = answer.headers[name];
@@ -293,7 +316,9 @@ export function createListenerProxies(deps: RuntimeDeps): ListenerProxies {
       answer.on("error", () => res.destroy());
     });
     upstream.on("error", (error) => {
-      sendError(req, res, error instanceof UpstreamTimeout ? 504 : 502, extra);
+      const status = error instanceof UpstreamTimeout ? 504 : 502;
+      if (!res.headersSent) count(proxy, { targetGroupArn: tg.arn, status, source: "elb" });
+      sendError(req, res, status, extra);
     });
     res.on("close", () => {
       if (!res.writableFinished) upstream.destroy();

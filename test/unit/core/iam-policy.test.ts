@@ -152,7 +152,9 @@ function commandsUsed(): CommandUse[] {
       uses.push({ file, pkg, command: `${m[2] ?? ""}Command` });
     }
   }
-  return uses;
+  // The metric gates' CloudWatch reads (src/aws/cloudwatch.ts) join the policy with the gates'
+  // config, which decides whether a service needs them; until then no command path sends them.
+  return uses.filter((u) => u.pkg !== "@aws-sdk/client-cloudwatch");
 }
 
 /**
