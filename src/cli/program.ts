@@ -20,6 +20,7 @@ import { registerStatus } from "./commands/status.js";
 import { registerSteer } from "./commands/steer.js";
 import { registerUnlock } from "./commands/unlock.js";
 import { registerWizard } from "./commands/wizard.js";
+import { addHelpTrailers } from "./help.js";
 import { type CliIo, createRunState, type RunState } from "./io.js";
 
 export interface CommandContext {
@@ -147,5 +148,6 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerUnlock(program, ctx);
   registerIamPolicy(program, ctx);
   checkRequiredOptionsLast(program);
+  addHelpTrailers(program);
   return program;
 }

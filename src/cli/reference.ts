@@ -4,6 +4,7 @@
  */
 import type { Command, Help } from "commander";
 import { ERROR_CODES, ExitCode } from "../core/errors.js";
+import { COMMAND_HELP, commandPath } from "./help.js";
 
 const EXIT_MEANINGS: Record<number, string> = {
   [ExitCode.ok]: "done",
@@ -79,6 +80,17 @@ function section(help: Help, command: Command): string[] {
     );
   }
   lines.push(...optionsTable(help, command));
+  const more = COMMAND_HELP[commandPath(command)];
+  if (more) {
+    lines.push(
+      `Global options it honours: ${more.globals.map((g) => code(`--${g}`)).join(", ")}.`,
+      "",
+      "```sh",
+      ...more.examples.map((e) => `switchyard ${e}`),
+      "```",
+      "",
+    );
+  }
   for (const sub of commandsOf(help, command)) lines.push(...section(help, sub));
   return lines;
 }

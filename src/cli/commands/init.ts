@@ -1,6 +1,6 @@
 /** `switchyard init`: write a commented config file to start from. */
 import type { Command } from "commander";
-import { globalsOf, writeLine } from "../io.js";
+import { commandLine, globalsOf, writeLine } from "../io.js";
 import type { CommandContext } from "../program.js";
 
 export const DEFAULT_CONFIG_FILE = "switchyard.config.yaml";
@@ -103,7 +103,7 @@ export function registerInit(program: Command, { io, state }: CommandContext): v
         if (!globals.quiet) {
           writeLine(
             io.stderr,
-            "next: replace the example ids with yours, then `switchyard deploy --dry-run`",
+            `next: replace the example ids with yours, then \`${commandLine(`deploy ${flags.service} --release <version> --dry-run`, globals.hintArgs)}\``,
           );
         }
       }
