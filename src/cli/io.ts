@@ -41,8 +41,9 @@ export function createRunState(): RunState {
 }
 
 /**
- * The commands that with --json put a result object on stdout when they fail before printing
- * their own (deploy, rollback and resume end with one anyway; status and retire print theirs).
+ * The commands that with --json put one result object on stdout when they fail before printing
+ * their own: every command with JSON output (deploy, rollback and resume end with one anyway;
+ * the others print theirs on success).
  */
 export const RESULT_COMMANDS: ReadonlySet<string> = new Set([
   "deploy",
@@ -50,6 +51,14 @@ export const RESULT_COMMANDS: ReadonlySet<string> = new Set([
   "resume",
   "status",
   "retire",
+  "cycle",
+  "adopt",
+  "promote",
+  "pause",
+  "abort",
+  "unlock",
+  "release",
+  "init",
 ]);
 
 export interface GlobalOptions {

@@ -253,6 +253,8 @@ export async function planService(
       }),
     };
   } catch (error) {
+    // no service can be read without credentials or an endpoint: that is the run's error
+    if (isSwitchyardError(error, ...SETUP_ERRORS)) throw error;
     return {
       service: service.name,
       decisions: [],
@@ -261,6 +263,9 @@ export async function planService(
     };
   }
 }
+
+/** Errors of the setup (credentials, endpoint) rather than of one service. */
+const SETUP_ERRORS = ["NO_CREDENTIALS", "BAD_CREDENTIALS", "ENDPOINT_UNREACHABLE"] as const;
 
 function sequenceOf(g: ManagedGroup): number {
   const n = Number(g.tags[TAG.sequence]);

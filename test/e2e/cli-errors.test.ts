@@ -123,6 +123,16 @@ describe("errors that name the fix (built CLI)", () => {
     });
     expect(r.stderr).toMatch(/^error ENDPOINT_UNREACHABLE: /);
   });
+
+  it("retire with an endpoint nobody listens on: ENDPOINT_UNREACHABLE, exit 2, not a per-service report", async () => {
+    const port = await closedPort();
+    const r = await cli("retire", "web/x", "--json", "--endpoint-url", `http://127.0.0.1:${port}`);
+    expect(r.code).toBe(2);
+    expect(jsonLines(r.stdout)).toMatchObject([
+      { type: "result", ok: false, error: { code: "ENDPOINT_UNREACHABLE" } },
+    ]);
+    expect(r.stderr).toMatch(/^error ENDPOINT_UNREACHABLE: cannot reach http:\/\/127\.0\.0\.1:\d+/);
+  });
 });
 
 describe("a closed pipe ends quietly (built CLI)", () => {

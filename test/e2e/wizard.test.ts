@@ -3,15 +3,13 @@
  * the test types keys into it and reads the screen through a headless xterm (keys in, screen
  * out). The world is an in-process sandbox with a bootstrapped service whose r1 is live.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { DescribeListenersCommand } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import xterm from "@xterm/headless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSampleRelease } from "../../examples/sample-app/release.js";
 import { type Clients, createClients } from "../../src/aws/clients.js";
@@ -19,122 +17,16 @@ import type { SwitchyardConfig } from "../../src/core/config.js";
 import { bootstrapService } from "../../src/demo/bootstrap.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { createSwitchyard } from "../../src/switchyard.js";
-import { buildCli } from "./helpers.js";
+import { buildCli, MAIN, userEnv } from "./helpers.js";
+import { KEY, Pty } from "./pty.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const MAIN = join(ROOT, "dist/cli/main.js");
 const SERVICE = "web/wiz";
-const COLS = 120;
-const ROWS = 40;
-const KEY = { enter: "\r", down: "\x1b[B", up: "\x1b[A", ctrlC: "\x03" } as const;
 
 let sandbox: Sandbox;
 let clients: Clients;
 let dir: string;
 let base: SwitchyardConfig;
 let listenerArn: string;
-
-const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/** The environment a user's shell would give the CLI. */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", TERM: "xterm-256color" };
-  for (const name of ["AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "CI"]) {
-    delete env[name];
-  }
-  return { ...env, COLUMNS: String(COLS), LINES: String(ROWS) };
-}
-
-/** The CLI on a pseudo-terminal, its screen read through a headless xterm. */
-class Pty {
-  private readonly term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
-  private readonly child;
-  private parsed: Promise<void> = Promise.resolve();
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[]) {
-    const command = `stty cols ${COLS} rows ${ROWS}; exec ${[process.execPath, MAIN, ...args].map(sh).join(" ")}`;
-    this.child = spawn("script", ["-qfec", command, "/dev/null"], {
-      cwd: dir,
-      env: userEnv(),
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.child.stdout.on("data", (chunk: Buffer) => {
-      this.parsed = this.parsed.then(() => new Promise((r) => this.term.write(chunk, r)));
-    });
-    this.exited = new Promise((resolve) => {
-      this.child.on("close", (code) => resolve(code));
-    });
-  }
-
-  /** Every line written so far (scrollback and screen), trailing blanks trimmed. */
-  lines(): string[] {
-    const buffer = this.term.buffer.active;
-    const out: string[] = [];
-    for (let i = 0; i < buffer.length; i++)
-      out.push(buffer.getLine(i)?.translateToString(true) ?? "");
-    while (out.length && out.at(-1) === "") out.pop();
-    return out;
-  }
-
-  text(): string {
-    return this.lines().join("\n");
-  }
-
-  keys(keys: string): void {
-    this.child.stdin.write(keys);
-  }
-
-  /** Waits until the screen shows `pattern`; fails with the screen after `timeoutMs`. */
-  async waitFor(pattern: string | RegExp, timeoutMs = 20_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      await this.parsed;
-      const text = this.text();
-      if (typeof pattern === "string" ? text.includes(pattern) : pattern.test(text)) return;
-      if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${String(pattern)}; the screen:\n${text}`);
-      }
-      await new Promise((r) => setTimeout(r, 40));
-    }
-  }
-
-  /** Moves the open select's cursor (❯) to the choice containing `label`, then Enter. */
-  async choose(label: string): Promise<void> {
-    await this.parsed;
-    const lines = this.lines();
-    const cursor = lines.findLastIndex((l) => l.startsWith("❯ "));
-    if (cursor < 0) throw new Error(`no open menu; the screen:\n${lines.join("\n")}`);
-    const isChoice = (l: string | undefined) =>
-      l !== undefined && (l.startsWith("❯ ") || l.startsWith("  ")) && l.trim() !== "";
-    let target = -1;
-    for (let i = cursor; isChoice(lines[i]) && target < 0; i--)
-      if (lines[i]!.includes(label)) target = i;
-    for (let i = cursor; isChoice(lines[i]) && target < 0; i++)
-      if (lines[i]!.includes(label)) target = i;
-    if (target < 0) throw new Error(`no choice "${label}"; the screen:\n${lines.join("\n")}`);
-    const move = target > cursor ? KEY.down : KEY.up;
-    this.keys(move.repeat(Math.abs(target - cursor)));
-    await this.waitFor(new RegExp(`❯ .*${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`), 5_000);
-    this.keys(KEY.enter);
-  }
-
-  /** The exit code, within `timeoutMs` (else the child is killed and the test fails). */
-  async exit(timeoutMs = 30_000): Promise<number | null> {
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), timeoutMs);
-    try {
-      const code = await this.exited;
-      await this.parsed;
-      return code;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  kill(): void {
-    this.child.kill("SIGKILL");
-  }
-}
 
 /** A config file for the bootstrapped service with these steps and bake. */
 async function configWith(name: string, service: Record<string, unknown>): Promise<string> {
@@ -148,15 +40,10 @@ async function configWith(name: string, service: Record<string, unknown>): Promi
 }
 
 function wizard(config: string): Pty {
-  return new Pty([
-    "wizard",
-    "--config",
-    config,
-    "--endpoint-url",
-    sandbox.endpoint,
-    "--poll-interval",
-    "100ms",
-  ]);
+  return new Pty(
+    ["wizard", "--config", config, "--endpoint-url", sandbox.endpoint, "--poll-interval", "100ms"],
+    { cwd: dir },
+  );
 }
 
 /** The listener's forward weights by target group name, highest first. */

@@ -246,6 +246,17 @@ describe("--json on error: exactly one result object on stdout", () => {
       "web/prod",
     ],
     ["retire without services", ["retire", "--json"], "INVALID_INPUT", null],
+    ["cycle with no config file", ["cycle", "web/prod", "--json"], "CONFIG_NOT_FOUND", "web/prod"],
+    ["adopt without --group", ["adopt", "web/prod", "--json"], "INVALID_INPUT", null],
+    [
+      "promote with no config file",
+      ["promote", "web/prod", "--json"],
+      "CONFIG_NOT_FOUND",
+      "web/prod",
+    ],
+    ["abort with a typo", ["abort", "web/prod", "--jsno", "--json"], "INVALID_INPUT", null],
+    ["unlock without --force", ["unlock", "web/prod", "--json"], "INVALID_INPUT", "web/prod"],
+    ["release push without --version", ["release", "push", "dir", "--json"], "INVALID_INPUT", null],
     [
       "retire with a bad --keep",
       ["retire", "--all", "--keep", "many", "--json"],
