@@ -38,14 +38,13 @@ export async function openSwitchyard(
     onConfig?: () => void;
   } = {},
 ): Promise<Switchyard> {
-  const library = import("../switchyard.js");
-  library.catch(() => undefined); // awaited below; a failed config is the error to report
   const { loadConfig, serviceConfig } = await import("../core/config.js");
   const { config } = await loadConfig({ path: globals.config, cwd: io.cwd });
   // an unknown service fails here, before any AWS client exists
   if (options.service !== undefined) serviceConfig(config, options.service);
+  // the first line goes out before the AWS SDK loads (a few hundred ms on a small machine)
   options.onConfig?.();
-  const { createSwitchyard } = await library;
+  const { createSwitchyard } = await import("../switchyard.js");
   return createSwitchyard({
     config,
     ...(globals.region === undefined ? {} : { region: globals.region }),

@@ -334,6 +334,19 @@ export function stepsProblem(steps: readonly number[]): string | undefined {
   return result.success ? undefined : result.error.issues[0]?.message;
 }
 
+/** `steps` as given (a flag, an option), or INVALID_INPUT naming what is wrong with them. */
+export function checkSteps(steps: number[]): number[] {
+  const problem = stepsProblem(steps);
+  if (problem) {
+    throw new InputError(
+      "INVALID_INPUT",
+      problem.startsWith("steps ") ? problem : `steps ${steps.join(",")}: ${problem}`,
+      { hint: "pass e.g. --steps 5,25,50,100", details: { steps } },
+    );
+  }
+  return steps;
+}
+
 const retireSchema = z
   .strictObject({
     keep: int(0, 1000, "Standby groups to keep per service (0 or more).").default(1),

@@ -13,7 +13,7 @@ import {
   headObject,
 } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
-import { stepsProblem } from "../core/config-schema.js";
+import { checkSteps } from "../core/config-schema.js";
 import { formatWeights, sameWeights } from "../core/decide.js";
 import { formatDuration } from "../core/duration.js";
 import { InputError, LockError } from "../core/errors.js";
@@ -48,18 +48,6 @@ export interface DeployOptions {
 export type { SwapDeps };
 
 /** Checks steps given on the command line or by a script, with the config file's own rule. */
-export function checkSteps(steps: number[]): number[] {
-  const problem = stepsProblem(steps);
-  if (problem) {
-    throw new InputError(
-      "INVALID_INPUT",
-      problem.startsWith("steps ") ? problem : `steps ${steps.join(",")}: ${problem}`,
-      { hint: "pass e.g. --steps 5,25,50,100", details: { steps } },
-    );
-  }
-  return steps;
-}
-
 /** Read-only checks and the plan of a swap. Makes no change to AWS. */
 export async function preflight(
   deps: Pick<SwapDeps, "clients" | "state">,

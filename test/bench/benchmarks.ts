@@ -6,10 +6,11 @@
  * Every figure is the median of several runs; results go to docs/benchmarks.md.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { isSwitchyardError } from "../../src/core/errors.js";
 import type { SwitchyardEvent } from "../../src/core/events.js";
@@ -20,6 +21,11 @@ import { judgeBenchmark } from "./judge.js";
 const POLL_MS = 100;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
+/** The q-quantile (nearest rank) of xs. */
+const quantile = (xs: number[], q: number) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+};
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -422,6 +428,75 @@ async function roundTrips(lines: string[]) {
   );
 }
 
+/** ms from spawning `node …args` to its first byte on stderr (or its exit). */
+function firstByte(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env });
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      resolve(Math.round(performance.now() - started));
+    };
+    child.stderr.once("data", finish);
+    child.on("exit", finish);
+  });
+}
+
+/**
+ * The first line a deploy prints (what it is checking), from the moment it is spawned: before
+ * any AWS call, so the same on a sandbox as on AWS. Beside it, a bare Node start.
+ */
+async function firstLine(lines: string[]) {
+  const world = await swapWorld({ pollIntervalMs: POLL_MS });
+  const dir = mkdtempSync(join(tmpdir(), "switchyard-bench-"));
+  const configFile = join(dir, "switchyard.config.json");
+  writeFileSync(configFile, JSON.stringify(world.config, null, 2));
+  const main = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
+  const env = { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" };
+  const deploys: number[] = [];
+  const bare: number[] = [];
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      deploys.push(
+        await firstByte(
+          [
+            main,
+            "deploy",
+            SERVICE,
+            "--release",
+            "r1",
+            "--dry-run",
+            "--config",
+            configFile,
+            "--endpoint-url",
+            world.sandbox.endpoint,
+          ],
+          env,
+        ),
+      );
+      bare.push(await firstByte(["-e", "process.stderr.write('x')"], env));
+    }
+  } finally {
+    await world.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  lines.push(
+    "## First line of a deploy",
+    "",
+    "From `switchyard deploy` being spawned (plain output, as on CI) to its first line on stderr,",
+    "which says what it is checking: printed once the config is read, while the AWS SDK loads.",
+    "Target: within 300 ms.",
+    "",
+    "| measure | median | p90 | runs (ms) |",
+    "| --- | --- | --- | --- |",
+    `| spawn → first line of \`switchyard deploy\` | ${round(median(deploys))} ms | ${round(quantile(deploys, 0.9))} ms | ${deploys.join(", ")} |`,
+    `| spawn → first byte of a bare \`node -e\` | ${round(median(bare))} ms | ${round(quantile(bare, 0.9))} ms | ${bare.join(", ")} |`,
+    "",
+  );
+}
+
 const load = () =>
   loadavg()
     .map((x) => round(x, 2))
@@ -650,7 +725,7 @@ export async function main(args: string[]) {
     "Produced by `npm run bench` (test/bench/benchmarks.ts) against the in-process sandbox at time",
     `scale 0.01, on ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "unknown cpu"}), Node ${process.version}.`,
     `Each figure is the median of ${RUNS} runs unless the table says otherwise. Do not edit by hand.`,
-    "`npm run bench -- <section>…` (overhead, calls, roundtrips, rollback, control, judge) runs only those",
+    "`npm run bench -- <section>…` (overhead, calls, roundtrips, rollback, control, judge, firstline) runs only those",
     "and prints them without writing this file.",
     `Load average (1, 5, 15 min) when the run started: ${load()}; when it ended: see the end.`,
     "Other processes on the machine slow the process-start figures (Rollback) most.",
@@ -662,6 +737,7 @@ export async function main(args: string[]) {
   if (want("rollback")) await rollbackLatency(lines);
   if (want("control")) await controlLatency(lines);
   if (want("judge")) judgeBenchmark(lines);
+  if (want("firstline")) await firstLine(lines);
   lines.push(`Load average (1, 5, 15 min) when the run ended: ${load()}.`, "");
   process.stderr.write("\n");
   const text = `${lines.join("\n")}\n`;

@@ -60,7 +60,7 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
       const globals = globalsOf(command, io);
       const renderer = await openRenderer(globals, io);
       try {
-        const { checkSteps, describePlan } = await import("../../swap/deploy.js");
+        const { checkSteps } = await import("../../core/config-schema.js");
         if (flags.steps) checkSteps(flags.steps);
         const yard = await openSwitchyard(globals, io, {
           service,
@@ -81,7 +81,10 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
         };
         if (flags.dryRun) {
           try {
-            const plan = await yard.plan(service, options);
+            const [plan, { describePlan }] = await Promise.all([
+              yard.plan(service, options),
+              import("../../swap/deploy.js"),
+            ]);
             renderer.stop();
             if (globals.json) writeLine(io.stdout, JSON.stringify(plan));
             else for (const line of describePlan(plan)) writeLine(io.stdout, line);

@@ -2,11 +2,12 @@
  * What the wizard shows, as pure functions of the library's data: the plan side by side (live
  * vs green), release choices, step plans and the questions asked while a swap runs.
  */
+
+import { checkSteps } from "../../core/config-schema.js";
 import { formatDuration } from "../../core/duration.js";
 import { isSwitchyardError } from "../../core/errors.js";
 import type { SwapPlan } from "../../core/swap-model.js";
 import type { ReleaseInfo } from "../../release/list.js";
-import { checkSteps } from "../../swap/deploy.js";
 import { type Palette, palette, releaseVersion } from "../render.js";
 
 /** `[25, 50, 100]` → `25% → 50% → 100%`. */
