@@ -141,11 +141,21 @@ describe("the getting-started guide", () => {
     expect(run.stdout).toContain("web/dev: web-dev-v001 is live (r1); standby web-dev-v002");
     expect(run.stdout).toMatch(/"version":"r1"/);
 
-    // every command the run printed as a hint or next: works as printed (placeholders filled)
-    const printed = printedCommands(`${run.stdout}\n${run.stderr}`).filter(
+    // a mistake the guide invites: deploying a version never pushed; its hint names the fix
+    const missing = await bash("npx switchyard deploy web/dev --release r3", dir, {
+      AWS_ENDPOINT_URL: "http://127.0.0.1:4566",
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("error RELEASE_NOT_FOUND");
+
+    // every command the runs printed as a hint or next: works as printed (placeholders filled)
+    const printed = printedCommands(`${run.stdout}\n${run.stderr}\n${missing.stderr}`).filter(
       (c) => !/^switchyard sandbox\b/.test(c),
     );
     expect(printed).toContain("switchyard status web/dev");
+    expect(printed).toContain(
+      "switchyard release push <folder|file.tar.gz> --service web/dev --version r3",
+    );
     for (const command of printed) {
       const filled = command
         .replace("<version>", "r1")
