@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCli, jsonLines, MAIN, type Run, spawnCli } from "./helpers.js";
+import { buildCli, jsonLines, MAIN, type Run, shell, spawnCli } from "./helpers.js";
 
 const CONFIG = `region: us-east-1
 state: { bucket: releases, prefix: .switchyard }
@@ -163,20 +163,13 @@ describe("a closed pipe ends quietly (built CLI)", () => {
   });
 
   it("through a shell pipe into head", async () => {
-    const { spawn } = await import("node:child_process");
-    const child = spawn("sh", ["-c", `"${process.execPath}" "${MAIN}" --help | head -1`], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stdout, stderr } = await shell(
+      `"${process.execPath}" "${MAIN}" --help | head -1`,
+      {
+        cwd: dir,
+        env: process.env,
+      },
+    );
     expect(code).toBe(0);
     expect(stdout).toBe("Usage: switchyard [options] [command]\n");
     expect(stderr).toBe("");

@@ -11,31 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { buildSampleRelease } from "../../examples/sample-app/release.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { buildCli, MAIN, ROOT, userEnv } from "./helpers.js";
-
-interface Shell {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { buildCli, MAIN, ROOT, shell, userEnv } from "./helpers.js";
 
 /** Runs `script` with bash in `cwd`, with `switchyard` and `npx switchyard` being this build. */
-function bash(script: string, cwd: string, env: Record<string, string> = {}): Promise<Shell> {
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-e", "-c", script], {
-      cwd,
-      env: { ...userEnv(), ...env, PATH: `${join(cwd, ".bin")}:${process.env.PATH}` },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+function bash(script: string, cwd: string, env: Record<string, string> = {}) {
+  return shell(`set -e\n${script}`, {
+    cwd,
+    shell: "bash",
+    env: { ...userEnv(), ...env, PATH: `${join(cwd, ".bin")}:${process.env.PATH}` },
   });
 }
 

@@ -60,6 +60,29 @@ export function spawnCli(
   return { child, done, stdout: () => stdout, stderr: () => stderr };
 }
 
+/** Runs a shell script (`sh -c`) in `cwd`; its output and exit code once it has ended. */
+export function shell(
+  script: string,
+  options: { cwd: string; env?: NodeJS.ProcessEnv; shell?: "sh" | "bash" },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(options.shell ?? "sh", ["-c", script], {
+      cwd: options.cwd,
+      env: options.env ?? userEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export function jsonLines(text: string): Array<Record<string, unknown>> {
   return text
     .split("\n")

@@ -17,8 +17,8 @@ import {
   type RunState,
   writeLine,
 } from "../io.js";
-import { chooseMode, createRenderer, type Renderer } from "../render.js";
-import { swapResultObject } from "../shared.js";
+import type { Renderer } from "../render.js";
+import { openRenderer, swapResultObject } from "../shared.js";
 import { isPromptClosed, isPromptExit, type Prompter } from "./prompts.js";
 import { type StepAt, type StepChoice, stepChoices, stepQuestion } from "./text.js";
 
@@ -43,14 +43,7 @@ type Stopper = "operator" | "interrupt";
 
 export async function watchSwap(run: WatchRun): Promise<void> {
   const { io, globals, state, service, prompter } = run;
-  const renderer: Renderer = await createRenderer({
-    mode: chooseMode(globals, io),
-    stdout: io.stdout,
-    stderr: io.stderr,
-    quiet: globals.quiet,
-    verbose: globals.verbose,
-    color: globals.color,
-  });
+  const renderer: Renderer = await openRenderer(globals, io);
   const controller = new AbortController();
   // hold, promote and roll back go through the swap record, like any other process's: another
   // terminal sees them, and they outlive this one
