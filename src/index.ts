@@ -67,6 +67,7 @@ export type { AdoptOptions, AdoptResult } from "./swap/adopt.js";
 export type {
   ControlOptions,
   ControlOutcome,
+  PassResult,
   ResumeOptions,
   UnlockResult,
 } from "./swap/control.js";
@@ -85,6 +86,8 @@ export {
   type CallOptions,
   createSwitchyard,
   type Operation,
+  type ReconcileOptions,
+  type ReconcileReport,
   type Switchyard,
   type SwitchyardOptions,
 } from "./switchyard.js";

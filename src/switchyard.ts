@@ -10,6 +10,7 @@ import {
   type SwitchyardConfig,
   serviceConfig,
 } from "./core/config.js";
+import { type SwitchyardError, toSwitchyardError } from "./core/errors.js";
 import type { EventSink, SwitchyardEvent } from "./core/events.js";
 import type { SwapPlan } from "./core/swap-model.js";
 import type { ReleaseInfo } from "./release/list.js";
@@ -19,6 +20,7 @@ import type { AdoptOptions, AdoptResult } from "./swap/adopt.js";
 import type {
   ControlOptions,
   ControlOutcome,
+  PassResult,
   ResumeOptions,
   UnlockResult,
 } from "./swap/control.js";
@@ -26,7 +28,7 @@ import type { CycleOptions, CycleResult } from "./swap/cycle.js";
 import type { DeployOptions } from "./swap/deploy.js";
 import type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
 import type { ServiceStatus } from "./swap/status.js";
-import type { SwapDeps, SwapResult } from "./swap/swap.js";
+import type { Gate, SwapDeps, SwapResult } from "./swap/swap.js";
 import type { SwapEnding, WaitForSwapOptions, WatchOptions } from "./swap/watch.js";
 
 // Each operation loads its own modules when first called, so a CLI command (a rollback must
@@ -56,6 +58,19 @@ export interface Operation<T> {
   result: Promise<T>;
 }
 
+export interface ReconcileOptions {
+  /** the services to pass over (default: every service in the config) */
+  services?: readonly string[];
+  /** command gates, as `deploy` takes them */
+  gates?: (service: string) => Gate[];
+  /** a heartbeat older than this means a holder is gone (default 60 s) */
+  staleAfterMs?: number;
+}
+
+export interface ReconcileReport {
+  services: Array<PassResult | { service: string; outcome: "failed"; error: SwitchyardError }>;
+}
+
 export interface CallOptions {
   signal?: AbortSignal;
   onEvent?: EventSink;
@@ -74,6 +89,13 @@ export interface Switchyard {
    */
   rollback(service: string, options?: RollbackOptions & CallOptions): Operation<RollbackResult>;
   resume(service: string, options?: ResumeOptions & CallOptions): Operation<SwapResult>;
+  /**
+   * one pass over the services' swap records (every service by default): each swap no live
+   * process drives (`deploy --detach`, an earlier pass, a process that died) is advanced by what
+   * is due and left detached for the next pass; run it from a schedule to drive swaps without a
+   * long-running process. A service whose pass fails is reported with its error, not thrown.
+   */
+  reconcile(options?: ReconcileOptions & CallOptions): Operation<ReconcileReport>;
   /**
    * ends the current bake of the swap in flight now (`full`: skips the remaining steps), from any
    * process; if no live process drives the swap, this one takes it over and drives it to its end
@@ -245,6 +267,32 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
       run(o, async (emit) =>
         (await controlModule()).resume(deps(emit, o.signal), serviceConfig(config, service), o),
       ),
+    reconcile: (o = {}) =>
+      run(o, async (emit) => {
+        const m = await controlModule();
+        const names = o.services ?? Object.keys(config.services);
+        const services = names.map((name) => serviceConfig(config, name));
+        const report: ReconcileReport = { services: [] };
+        // one service at a time: a pass is short, and one failing never stops the others
+        for (const service of services) {
+          if (o.signal?.aborted) break;
+          try {
+            report.services.push(
+              await m.reconcilePass(deps(emit, o.signal), service, {
+                ...(o.gates ? { gates: o.gates(service.name) } : {}),
+                ...(o.staleAfterMs === undefined ? {} : { staleAfterMs: o.staleAfterMs }),
+              }),
+            );
+          } catch (error) {
+            report.services.push({
+              service: service.name,
+              outcome: "failed",
+              error: toSwitchyardError(error),
+            });
+          }
+        }
+        return report;
+      }),
     promote: (service, o = {}) =>
       run(o, async (emit) =>
         (await controlModule()).promoteSwap(

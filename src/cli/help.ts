@@ -59,6 +59,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     examples: [
       "deploy web/prod --release r42",
       "deploy web/prod --release r42 --steps 5,50,100 --bake 5m --gate ./smoke.sh",
+      "deploy web/prod --release r42 --detach",
     ],
   },
   status: {
@@ -72,6 +73,10 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   resume: {
     globals: [...AWS, ...OUTPUT],
     examples: ["resume web/prod", "resume web/prod --abort"],
+  },
+  reconcile: {
+    globals: [...AWS, ...OUTPUT],
+    examples: ["reconcile --all", "reconcile web/prod web/staging --json"],
   },
   promote: {
     globals: [...AWS, "json", "quiet", "no-color"],

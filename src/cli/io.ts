@@ -49,6 +49,7 @@ export const RESULT_COMMANDS: ReadonlySet<string> = new Set([
   "deploy",
   "rollback",
   "resume",
+  "reconcile",
   "status",
   "retire",
   "cycle",

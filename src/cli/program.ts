@@ -11,6 +11,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerIamPolicy } from "./commands/iam-policy.js";
 import { registerInit } from "./commands/init.js";
+import { registerReconcile } from "./commands/reconcile.js";
 import { registerRelease } from "./commands/release.js";
 import { registerResume } from "./commands/resume.js";
 import { registerRetire } from "./commands/retire.js";
@@ -140,6 +141,7 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerStatus(program, ctx);
   registerRollback(program, ctx);
   registerResume(program, ctx);
+  registerReconcile(program, ctx);
   registerSteer(program, ctx);
   registerCycle(program, ctx);
   registerRetire(program, ctx);

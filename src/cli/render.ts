@@ -22,6 +22,8 @@ export interface ResultObject {
   durationMs: number;
   /** a deploy: the release it tried to ship (`release` is the one live now) */
   attempted?: string;
+  /** `deploy --detach`: the swap is written; reconcile passes drive it */
+  detached?: boolean;
   /** a cycle: the instances replaced */
   replaced?: string[];
   /** promote, pause, abort: the request, and who applies it */
@@ -300,6 +302,9 @@ export function describeResult(r: ResultObject): string | undefined {
   if (!r.ok) return undefined;
   if (r.appliedBy === "driver") {
     return `${r.service}: ${r.request} requested; ${r.driver} applies it at its next poll (swap ${r.swapId})`;
+  }
+  if (r.detached) {
+    return `${r.service}: swap ${r.swapId} of ${r.attempted ? releaseVersion(r.attempted) : "the release"} written; ${r.live ?? "nothing"} is live until reconcile passes drive it`;
   }
   if (r.replaced) {
     const n = r.replaced.length;

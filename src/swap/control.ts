@@ -266,7 +266,12 @@ export async function takeOver(
       `${service.name}: the interrupted ${lock.record.kind ?? "swap"} had changed nothing; its record was removed`,
     );
   }
-  return runLocked(deps, service, lock, { gates: options.gates, resumed: true });
+  // a detached swap was announced when it was written; a pass goes on with it quietly
+  return runLocked(deps, service, lock, {
+    gates: options.gates,
+    resumed: true,
+    announce: read.record.detached === undefined,
+  });
 }
 
 /** A rollback driven by resume or a takeover, reported like a swap. */
@@ -319,6 +324,69 @@ export async function resume(
     );
   }
   return takeOver(deps, service, read, { gates: options.gates, abort: options.abort });
+}
+
+/** What one `reconcile` pass did for a service. */
+export interface PassResult {
+  service: string;
+  /**
+   * `none`: no swap in flight; `held`: a live process drives it (the pass leaves it alone);
+   * `advanced`: what was due is done and the swap waits for the next pass; `completed`,
+   * `rolled-back`: it ended in this pass
+   */
+  outcome: "none" | "held" | "advanced" | "completed" | "rolled-back";
+  swapId?: string;
+  /** the holder, when `held` */
+  holder?: string;
+  /** the swap's result, when it ended in this pass */
+  result?: SwapResult;
+  /** what the swap waits for until the next pass, when `advanced` */
+  waiting?: string;
+}
+
+/**
+ * One `reconcile` pass over a service: takes its swap record when no live process drives it (a
+ * `deploy --detach`, an earlier pass, a process that died), does what is due (an action, a
+ * finished bake, a gate check) and lets go again, detached. Rollbacks and cycles found this way
+ * are finished in the pass (they take seconds, not a bake).
+ */
+export async function reconcilePass(
+  deps: SwapDeps,
+  service: ServiceConfig,
+  options: { gates?: Gate[]; staleAfterMs?: number } = {},
+): Promise<PassResult> {
+  const read = await readRecord(deps.clients, deps.state, service.name);
+  if (!read) return { service: service.name, outcome: "none" };
+  const swapId = read.record.swapId;
+  if (!holderIsGone(read.record, options.staleAfterMs ?? STALE_AFTER_MS)) {
+    return { service: service.name, outcome: "held", swapId, holder: describeHolder(read.record) };
+  }
+  let waiting: string | undefined;
+  const emit: SwapDeps["emit"] = (event) => {
+    if (event.type === "waiting") waiting = event.reason;
+    deps.emit(event);
+  };
+  try {
+    const result = await takeOver({ ...deps, emit, pass: true }, service, read, {
+      ...(options.gates ? { gates: options.gates } : {}),
+    });
+    if (result.outcome === "in-flight") {
+      return {
+        service: service.name,
+        outcome: "advanced",
+        swapId,
+        result,
+        ...(waiting ? { waiting } : {}),
+      };
+    }
+    return { service: service.name, outcome: result.outcome, swapId, result };
+  } catch (error) {
+    // another pass or process took it first: it is driven; this pass leaves it alone
+    if (error instanceof LockError && error.code === "LOCK_HELD") {
+      return { service: service.name, outcome: "held", swapId, holder: error.message };
+    }
+    throw error;
+  }
 }
 
 export interface UnlockResult {

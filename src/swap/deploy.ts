@@ -23,7 +23,14 @@ import type { SwapPlan } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { encodeUserData, userDataFor } from "../core/user-data.js";
 import { currentOwner, describeHolder, readRecord, SwapLock, usedSequences } from "./record.js";
-import { type Gate, runLocked, type SwapDeps, type SwapResult } from "./swap.js";
+import {
+  announceStart,
+  type Gate,
+  inFlight,
+  runLocked,
+  type SwapDeps,
+  type SwapResult,
+} from "./swap.js";
 import { drainMs, FORWARD_ACTION_LIMIT, findLive, trafficTarget } from "./traffic.js";
 
 export interface DeployOptions {
@@ -43,11 +50,15 @@ export interface DeployOptions {
    * refused with PLAN_CHANGED if the live group, blue or the release changed since
    */
   plan?: SwapPlan;
+  /**
+   * write the swap (lock and plan) and return at once, `in-flight`: `reconcile` passes (or
+   * `resume`, or any process) drive it from its record
+   */
+  detach?: boolean;
 }
 
 export type { SwapDeps };
 
-/** Checks steps given on the command line or by a script, with the config file's own rule. */
 /** Read-only checks and the plan of a swap. Makes no change to AWS. */
 export async function preflight(
   deps: Pick<SwapDeps, "clients" | "state">,
@@ -244,6 +255,12 @@ export async function deploy(
     throw error;
   }
   deps.emit({ service: service.name, at: Date.now(), type: "lock.acquired", swapId });
+  if (options.detach) {
+    const plan = lock.record.plan!;
+    announceStart(plan, false, deps.emit);
+    await lock.detach();
+    return inFlight(plan, now.getTime());
+  }
   return runLocked(deps, service, lock, { gates: options.gates, resumed: false });
 }
 

@@ -40,6 +40,8 @@ export interface Reconciler<
 /** How a reconciled change ended. */
 export type Ended =
   | { outcome: "completed" | "rolled-back" }
+  /** a `reconcile` pass: everything due was done; what is left waits for the next pass */
+  | { outcome: "passed" }
   | { outcome: "stopped"; code: "ABORTED" | "GREEN_UNHEALTHY"; message: string };
 
 export interface LoopOptions {
@@ -50,6 +52,8 @@ export interface LoopOptions {
   /** how often the swap record's heartbeat is refreshed, on its own timer */
   heartbeatMs: number;
   signal?: AbortSignal;
+  /** one pass (`reconcile`): return at the first wait instead of sleeping through it */
+  pass?: boolean;
 }
 
 export async function reconcile<
@@ -57,7 +61,7 @@ export async function reconcile<
   A extends { type: ActionName },
 >(
   r: Reconciler<S, A>,
-  { lock, emit, pollIntervalMs, heartbeatMs, signal }: LoopOptions,
+  { lock, emit, pollIntervalMs, heartbeatMs, signal, pass }: LoopOptions,
 ): Promise<Ended> {
   const service = lock.record.service;
   const stop = new AbortController(); // cancels a running gate
@@ -139,6 +143,7 @@ export async function reconcile<
               ...(Object.keys(progress).length > 0 ? { progress } : {}),
             });
           }
+          if (pass) return { outcome: "passed" };
           const until = decision.until ? decision.until - Date.now() : pollIntervalMs;
           await wake.sleep(Math.max(1, Math.min(pollIntervalMs, until)));
           failures = 0;

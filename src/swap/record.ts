@@ -69,6 +69,11 @@ export interface SwapRecord {
   control?: ControlRequests;
   /** the operation stopped without finishing and no process drives it (drift, a lost lock) */
   halted?: { code: string; message: string; at: string; drift?: Drift };
+  /**
+   * No process drives the swap: `deploy --detach` wrote it, or a `reconcile` pass advanced it by
+   * what was due and let go. The next pass (or `resume`, or any process) takes it over.
+   */
+  detached?: { at: string };
   /** set when the operation ends, in the history copy */
   outcome?: "completed" | "rolled-back" | "unlocked" | "cancelled";
   endedAt?: string;
@@ -157,6 +162,9 @@ export function describeHolder(record: SwapRecord, now = Date.now()): string {
   const what = swap ? "swap" : record.kind;
   const c = record.cursor;
   const where = swap ? `, ${c.phase}${c.stepIndex >= 0 ? ` at step ${c.stepIndex + 1}` : ""}` : "";
+  if (record.detached) {
+    return `${what} ${record.swapId}${where}, driven by reconcile passes (last one ${record.detached.at} by ${record.owner.user}@${record.owner.host}), started ${record.startedAt}`;
+  }
   return `${what} ${record.swapId} by ${record.owner.user}@${record.owner.host} (pid ${record.owner.pid})${where}, started ${record.startedAt}, last heartbeat ${age}s ago`;
 }
 
@@ -205,7 +213,7 @@ export async function settleRecordWrites(ms: number): Promise<void> {
  * `staleAfterMs`. A live pid on this host is never gone, whatever its heartbeat says.
  */
 export function holderIsGone(record: SwapRecord, staleAfterMs: number, now = Date.now()): boolean {
-  if (record.halted) return true;
+  if (record.halted || record.detached) return true;
   const me = currentOwner();
   if (record.owner.host === me.host) {
     if (record.owner.pid === me.pid) {
@@ -229,6 +237,7 @@ export interface RecordPatch {
   cycle?: SwapRecord["cycle"];
   owner?: Owner;
   halted?: SwapRecord["halted"];
+  detached?: SwapRecord["detached"];
   /** control requests answered by this write: removed, unless a newer one replaced them */
   consume?: Array<keyof ControlRequests>;
   /** control requests this process makes of itself (a cancel written as an abort) */
@@ -321,7 +330,7 @@ export class SwapLock {
     read: { record: SwapRecord; etag: string },
   ): Promise<SwapLock> {
     // the takeover is one conditional write naming the new owner; a change meanwhile fails it
-    const { halted: _halted, ...rest } = read.record;
+    const { halted: _halted, detached: _detached, ...rest } = read.record;
     const taken: SwapRecord = { ...rest, owner: currentOwner() };
     const lock = new SwapLock(clients, location, taken, read.etag);
     try {
@@ -404,6 +413,19 @@ export class SwapLock {
     }
   }
 
+  /**
+   * Leaves the record in place for the next `reconcile` pass (or any process) to take over: marked
+   * detached, its heartbeat stopped, no longer driven here.
+   */
+  async detach(): Promise<void> {
+    this.stopHeartbeat();
+    try {
+      await this.update({ detached: { at: new Date().toISOString() } });
+    } finally {
+      this.release();
+    }
+  }
+
   /** Writes the history copy (and `last.json` for a completed change), then deletes the record. */
   async close(outcome: NonNullable<SwapRecord["outcome"]>, last?: LastChange): Promise<void> {
     this.stopHeartbeat();
@@ -458,6 +480,7 @@ export class SwapLock {
       ...(patch.cycle ? { cycle: patch.cycle } : {}),
       ...(patch.owner ? { owner: patch.owner } : {}),
       ...(patch.halted ? { halted: patch.halted } : {}),
+      ...(patch.detached ? { detached: patch.detached } : {}),
       cursor: withoutUndefined({ ...this.current.cursor, ...patch.cursor }),
       control: { ...consumed(this.current.control, patch.consume ?? []), ...patch.request },
       heartbeatAt: new Date().toISOString(),

@@ -49,6 +49,8 @@ export interface SwapStatus {
   control: ControlRequests;
   /** stopped without finishing, and no process drives it: why (a drift says what changed) */
   halted: SwapRecord["halted"] | null;
+  /** no process drives the swap: `reconcile` passes do; when the last one let go */
+  detachedAt: string | null;
   /** the bake of the step reached: when it started (ms since epoch) and how long it lasts */
   bake: { startedAt: number; ms: number } | null;
   /**
@@ -179,6 +181,7 @@ export function swapStatus(r: SwapRecord, now: number = Date.now()): SwapStatus 
     paused: pause !== undefined && (pause.until === undefined || now < pause.until),
     control: r.control ?? {},
     halted: r.halted ?? null,
+    detachedAt: r.detached?.at ?? null,
     bake:
       plan && r.cursor.phase === "shifting" && r.cursor.bakeStartedAt !== undefined
         ? { startedAt: r.cursor.bakeStartedAt, ms: plan.bakeMs }

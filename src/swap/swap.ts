@@ -38,7 +38,8 @@ export interface Gate {
 export interface SwapResult {
   ok: boolean;
   service: string;
-  outcome: "completed" | "rolled-back";
+  /** `in-flight`: a `deploy --detach` or a `reconcile` pass left the swap for the next pass */
+  outcome: "completed" | "rolled-back" | "in-flight";
   live: string | null;
   standby: string | null;
   /** the release live now */
@@ -47,6 +48,8 @@ export interface SwapResult {
   attempted: string;
   durationMs: number;
   error?: SwitchyardError;
+  /** the swap's id, when it is left in flight (`deploy --detach`, a reconcile pass) */
+  swapId?: string;
 }
 
 export interface SwapDeps {
@@ -56,6 +59,8 @@ export interface SwapDeps {
   pollIntervalMs: number;
   heartbeatMs: number;
   signal?: AbortSignal;
+  /** one `reconcile` pass: do what is due, then leave the swap detached for the next pass */
+  pass?: boolean;
 }
 
 /** Announces a swap whose lock is held (new, resumed or taken over) and drives it to its end. */
@@ -63,7 +68,12 @@ export async function runLocked(
   deps: SwapDeps,
   service: ServiceConfig,
   lock: SwapLock,
-  options: { gates?: Gate[]; resumed: boolean },
+  options: {
+    gates?: Gate[];
+    resumed: boolean;
+    /** `swap.started` (false: a reconcile pass goes on with a detached swap, announced already) */
+    announce?: boolean;
+  },
 ): Promise<SwapResult> {
   const plan = lock.record.plan;
   if (!plan) throw new SwapError("SWAP_INCOMPLETE", `${service.name}: the swap record has no plan`);
@@ -73,18 +83,7 @@ export async function runLocked(
   const traffic = trafficTarget(service);
   const known: { greenTargetGroupArn?: string; greenLaunchTemplateId?: string } = {};
   const ev = () => ({ service: plan.service, at: Date.now() });
-  emit({
-    ...ev(),
-    type: "swap.started",
-    swapId: plan.swapId,
-    release: plan.release.url,
-    green: plan.green.name,
-    blue: plan.blue?.name ?? null,
-    steps: effectiveSteps(plan),
-    bakeMs: plan.bakeMs,
-    ...(plan.blue ? { blueRelease: plan.blue.release } : {}),
-    resumed: options.resumed,
-  });
+  if (options.announce !== false) announceStart(plan, options.resumed, emit);
 
   const runGates = async (signal: AbortSignal): Promise<GateResult[]> => {
     const c = lock.record.cursor;
@@ -159,8 +158,13 @@ export async function runLocked(
         pollIntervalMs: deps.pollIntervalMs,
         heartbeatMs: deps.heartbeatMs,
         signal: deps.signal,
+        ...(deps.pass ? { pass: true } : {}),
       },
     );
+    if (ended.outcome === "passed") {
+      await lock.detach();
+      return inFlight(plan, started);
+    }
     // a deploy's decider never stops half-way: it completes or rolls back
     const outcome = ended.outcome === "completed" ? "completed" : "rolled-back";
     await lock.close(
@@ -190,6 +194,38 @@ export async function runLocked(
   } finally {
     lock.release();
   }
+}
+
+/** `swap.started`: the swap, its steps and bake, as planned. */
+export function announceStart(plan: SwapPlan, resumed: boolean, emit: EventSink): void {
+  emit({
+    service: plan.service,
+    at: Date.now(),
+    type: "swap.started",
+    swapId: plan.swapId,
+    release: plan.release.url,
+    green: plan.green.name,
+    blue: plan.blue?.name ?? null,
+    steps: effectiveSteps(plan),
+    bakeMs: plan.bakeMs,
+    ...(plan.blue ? { blueRelease: plan.blue.release } : {}),
+    resumed,
+  });
+}
+
+/** A swap left detached for the next `reconcile` pass: blue still live, green on its way. */
+export function inFlight(plan: SwapPlan, started: number): SwapResult {
+  return {
+    ok: true,
+    service: plan.service,
+    outcome: "in-flight",
+    live: plan.blue?.name ?? null,
+    standby: null,
+    release: plan.blue?.release ?? "",
+    attempted: plan.release.url,
+    durationMs: Date.now() - started,
+    swapId: plan.swapId,
+  };
 }
 
 /** Events that mark progress, derived from the action just made. */

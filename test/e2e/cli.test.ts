@@ -479,6 +479,47 @@ describe("switchyard (built)", () => {
     expect(events.at(-1)).toMatchObject({ type: "result", ok: true, live: plan.group });
   }, 180_000);
 
+  it("deploy --detach writes the swap and returns; reconcile passes drive it to the end", async () => {
+    const written = await yard(
+      "deploy",
+      SERVICE,
+      "--release",
+      "r1",
+      "--steps",
+      "100",
+      "--bake",
+      "300ms",
+      "--detach",
+    );
+    expect(written.code, written.stderr).toBe(0);
+    expect(written.stdout).toMatch(
+      /^web\/e2e: swap \w+ of r1 written; web-e2e-v\d+ is live until reconcile passes drive it\n$/,
+    );
+    expect(written.stderr).toMatch(
+      /\nnext: switchyard reconcile web\/e2e --config \S+ --endpoint-url \S+ {4}# one pass/,
+    );
+    const status = await yard("status", SERVICE);
+    expect(status.stdout).toContain("driven by reconcile passes");
+    let last: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100; i++) {
+      const pass = await yard("reconcile", SERVICE, "--json", ...FAST);
+      expect(pass.code, pass.stderr).toBe(0);
+      last = jsonLines(pass.stdout).at(-1);
+      const outcome = (last?.services as Array<{ outcome: string }>)[0]?.outcome;
+      if (outcome !== "advanced") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(last).toMatchObject({
+      type: "result",
+      ok: true,
+      services: [
+        { service: SERVICE, outcome: "completed", release: "s3://releases/web/e2e/r1.tar.gz" },
+      ],
+    });
+    const none = await yard("reconcile", "--all");
+    expect(none).toMatchObject({ code: 0, stdout: "web/e2e: no swap in flight\n" });
+  }, 180_000);
+
   it("sandbox serves in the foreground and stops cleanly on SIGINT", async () => {
     const run = start(["sandbox", "--port", "0", "--json"]);
     await until(() => run.stdout().includes("\n"));

@@ -1,6 +1,6 @@
 /** `switchyard deploy <service> --release <url|version>`: the swap, or its plan with --dry-run. */
 import type { Command } from "commander";
-import { globalsOf, writeLine } from "../io.js";
+import { commandLine, globalsOf, writeLine } from "../io.js";
 import { collect, parseDurationFlag, parseSteps } from "../options.js";
 import type { CommandContext } from "../program.js";
 import {
@@ -22,6 +22,7 @@ interface DeployFlags {
   stickiness: boolean;
   keepFailed?: boolean;
   dryRun?: boolean;
+  detach?: boolean;
   pollInterval?: number;
 }
 
@@ -54,6 +55,10 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
     .option("--no-stickiness", "no target-group stickiness during the shift")
     .option("--keep-failed", "keep a failed green group (tagged failed) for inspection")
     .option("--dry-run", "print the plan and change nothing")
+    .option(
+      "--detach",
+      "write the swap and return; `switchyard reconcile` passes (cron, a scheduler) drive it",
+    )
     .addOption(pollIntervalOption())
     .action(async (service: string, flags: DeployFlags, command: Command) => {
       noteService(state, service);
@@ -101,9 +106,19 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
           service,
           renderer,
           interrupt: "rolls-back",
-          start: (signal) => yard.deploy(service, { ...options, signal }),
-          toResult: swapResultObject,
-          next: (r) => afterSwap(r, globals),
+          start: (signal) =>
+            yard.deploy(service, { ...options, ...(flags.detach ? { detach: true } : {}), signal }),
+          toResult: (r) => ({
+            ...swapResultObject(r),
+            ...(flags.detach ? { detached: true, swapId: r.swapId } : {}),
+          }),
+          next: (r) =>
+            flags.detach
+              ? [
+                  `${commandLine(`reconcile ${service}`, globals.hintArgs)}    # one pass: run it every minute from cron or a scheduler`,
+                  `${commandLine(`status ${service}`, globals.hintArgs)}    # where the swap stands`,
+                ]
+              : afterSwap(r, globals),
           failure: (r) => r.error,
         });
       } finally {

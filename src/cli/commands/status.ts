@@ -177,7 +177,9 @@ export function describeStatus(s: ServiceStatus, options: StatusViewOptions = {}
       `  swap in flight: ${w.swapId}, ${progress}, ${releaseVersion(w.release)} on ${w.green}${w.blue ? ` (blue ${w.blue})` : ""}`,
     );
     say(
-      `    by ${w.owner.user}@${w.owner.host} pid ${w.owner.pid}, started ${w.startedAt}, heartbeat ${formatElapsed(w.heartbeatAgeMs)} ago`,
+      w.detachedAt
+        ? `    driven by reconcile passes (the last at ${w.detachedAt}, by ${w.owner.user}@${w.owner.host}); started ${w.startedAt}: ${cmd(`reconcile ${s.service}`)} goes on`
+        : `    by ${w.owner.user}@${w.owner.host} pid ${w.owner.pid}, started ${w.startedAt}, heartbeat ${formatElapsed(w.heartbeatAgeMs)} ago`,
     );
     if (w.phase === "rolling-back") {
       say(
