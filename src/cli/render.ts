@@ -301,7 +301,8 @@ export function shiftBar(weight: number): string {
 export function describeResult(r: ResultObject): string | undefined {
   if (!r.ok) return undefined;
   if (r.appliedBy === "driver") {
-    return `${r.service}: ${r.request} requested; ${r.driver} applies it at its next poll (swap ${r.swapId})`;
+    const when = r.driver === "the next reconcile pass" ? "" : " at its next poll";
+    return `${r.service}: ${r.request} requested; ${r.driver} applies it${when} (swap ${r.swapId})`;
   }
   if (r.detached) {
     return `${r.service}: swap ${r.swapId} of ${r.attempted ? releaseVersion(r.attempted) : "the release"} written; ${r.live ?? "nothing"} is live until reconcile passes drive it`;

@@ -37,9 +37,14 @@ export interface ControlOutcome {
   service: string;
   swapId: string;
   request: keyof ControlRequests;
-  /** `driver`: the live process driving the swap applies it; `here`: this process took the swap over and drove it to its end */
+  /**
+   * `driver`: the live process driving the swap (or, for a detached swap, the next reconcile
+   * pass) applies it; `here`: this process took the swap over and drove it to its end
+   */
   appliedBy: "driver" | "here";
   driver: SwapRecord["owner"];
+  /** no process drives the swap: the next `reconcile` pass applies the request */
+  detached?: boolean;
   /** when this process drove the swap to its end */
   result?: SwapResult;
 }
@@ -91,10 +96,12 @@ async function request(
     request: kind,
     appliedBy: "driver",
     driver: written.owner,
+    ...(written.detached ? { detached: true } : {}),
   };
   const staleAfterMs = options.staleAfterMs ?? STALE_AFTER_MS;
-  // a pause of a swap stopped on drift is kept for whoever drives it next
-  if (kind === "pause" || !holderIsGone(written, staleAfterMs)) return outcome;
+  // a pause of a swap stopped on drift is kept for whoever drives it next; a detached swap's
+  // next reconcile pass applies the request
+  if (kind === "pause" || written.detached || !holderIsGone(written, staleAfterMs)) return outcome;
   const read = await readRecord(deps.clients, deps.state, service.name);
   if (!read) return outcome;
   return {

@@ -199,4 +199,35 @@ describe("deploy --detach, then reconcile passes", () => {
     expect(reports.length).toBeGreaterThan(1);
     expect(logged.some((l) => l.includes('"type":"swap.completed"'))).toBe(true);
   }, 120_000);
+
+  it("promote and abort of a detached swap are written for the next pass to apply", async () => {
+    await world.yard.deploy(SERVICE, {
+      release: "r3",
+      steps: [50, 100],
+      bakeMs: 600_000,
+      detach: true,
+    }).result;
+    // passes until the first step bakes (for ten minutes)
+    let waiting = "";
+    for (let i = 0; i < 200 && !waiting.includes("baking at 50%"); i++) {
+      const report = await world.yard.reconcile({ services: [SERVICE] }).result;
+      const entry = report.services[0];
+      waiting = entry && "waiting" in entry ? (entry.waiting ?? "") : "";
+      await new Promise((r) => setTimeout(r, PASS_EVERY_MS));
+    }
+    expect(waiting).toContain("baking at 50%");
+    const promoted = await world.yard.promote(SERVICE).result;
+    expect(promoted).toMatchObject({ appliedBy: "driver", detached: true });
+    expect(promoted.result).toBeUndefined();
+    const next = await world.yard.reconcile({ services: [SERVICE] }).result;
+    expect(next.services[0]).toMatchObject({
+      outcome: "advanced",
+      waiting: expect.stringContaining("baking at 100%"),
+    });
+    const aborted = await world.yard.abort(SERVICE).result;
+    expect(aborted).toMatchObject({ appliedBy: "driver", detached: true });
+    const reports = await passUntilDone([]);
+    expect(reports.at(-1)?.services[0]).toMatchObject({ outcome: "rolled-back" });
+    expect(await listenerWeights(world)).toEqual({ "web-test-v006": 100, "web-test-v005": 0 });
+  }, 120_000);
 });

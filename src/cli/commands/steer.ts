@@ -106,6 +106,8 @@ function outcomeObject(o: ControlOutcome, request: Request): ResultObject {
     request,
     appliedBy: "driver",
     swapId: o.swapId,
-    driver: `${o.driver.user}@${o.driver.host} (pid ${o.driver.pid})`,
+    driver: o.detached
+      ? "the next reconcile pass"
+      : `${o.driver.user}@${o.driver.host} (pid ${o.driver.pid})`,
   };
 }
