@@ -43,7 +43,7 @@ describe("cross-site requests", () => {
   it("a foreign Origin, a null one, or Sec-Fetch-Site: cross-site is refused", () => {
     const json = { "content-type": "application/json" };
     for (const extra of [
-      { origin: "https://evil.example" },
+      { origin: "https://evil.example" } as Record<string, string>,
       { origin: "http://127.0.0.1:9999" },
       { origin: "null" },
       { "sec-fetch-site": "cross-site" },
