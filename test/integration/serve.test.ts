@@ -3,7 +3,11 @@
  * refusals, a deploy driven through the API and streamed over SSE, and two replicas over the same
  * AWS agreeing, one steering the swap the other drives.
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/run.js";
 import type { SwitchyardEvent } from "../../src/core/events.js";
 import { hashPassword, hashToken, newToken } from "../../src/serve/auth.js";
 import {
@@ -16,6 +20,7 @@ import { statusProjection } from "../../src/swap/watch.js";
 import type { Switchyard } from "../../src/switchyard.js";
 import { eventually } from "../helpers/sandbox.js";
 import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+import { memoryIo } from "../unit/cli/helpers.js";
 
 const PASSWORD = { alice: "alice-operator-pw", victor: "victor-viewer-pw" };
 const TOKEN = { ci: newToken(), ro: newToken() };
@@ -502,5 +507,60 @@ describe("switchyard serve: the HTTP control plane", () => {
     expect(status.groups).toContainEqual(
       expect.objectContaining({ name: blue, role: "live", weight: 100 }),
     );
+  });
+});
+
+describe("switchyard serve, the command", () => {
+  it("serves the config's services with the environment's credentials, logs requests without secrets, and stops on SIGINT", async () => {
+    const world = await swapWorld({ pollIntervalMs: 100 });
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-serve-"));
+    const saved = { ...process.env };
+    try {
+      await writeFile(join(dir, "switchyard.config.json"), JSON.stringify(world.config));
+      await writeFile(join(dir, "tokens"), `# the CI's\nci:viewer:${hashToken(TOKEN.ci)}\n`);
+      process.env.AWS_ACCESS_KEY_ID = "test";
+      process.env.AWS_SECRET_ACCESS_KEY = "test";
+      const m = memoryIo({ cwd: dir, env: { SWITCHYARD_SERVE_TOKENS_FILE: "tokens" } });
+      const handlers: Record<string, () => void> = {};
+      m.io.onSignal = (signal, handler) => {
+        handlers[signal] = handler;
+        return () => undefined;
+      };
+      const run = runCli(
+        ["--endpoint-url", world.sandbox.endpoint, "serve", "--port", "0", "--json"],
+        m.io,
+      );
+      const listening = await eventually(
+        () => m.stdout.lines().find((l) => l.includes('"listening"')),
+        { timeoutMs: 20_000, what: "the listening line" },
+      );
+      const { url, auth } = JSON.parse(listening) as { url: string; auth: string };
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(auth).toBe("0 users, 1 tokens");
+      const response = await fetch(`${url}/api/services/web/test`, {
+        headers: { authorization: `Bearer ${TOKEN.ci}` },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ service: SERVICE });
+      const refused = await fetch(`${url}/api/services/web/test/deploy`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN.ci}`, "content-type": "application/json" },
+        body: JSON.stringify({ release: "r1" }),
+      });
+      expect(refused.status).toBe(403);
+      handlers.SIGINT?.();
+      expect(await run).toBe(0);
+      const requests = m.stderr
+        .lines()
+        .map((l) => JSON.parse(l) as { type: string; principal: string; status: number });
+      expect(requests.filter((r) => r.type === "request").map((r) => r.status)).toEqual([200, 403]);
+      expect(requests[0]?.principal).toBe("ci");
+      expect(m.stderr.text()).not.toContain(TOKEN.ci);
+      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      process.env = saved;
+      await world.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
