@@ -362,7 +362,8 @@ describe("switchyard serve: the HTTP control plane", () => {
   });
 
   it("a pause sent to replica B holds the swap replica A drives; a promote through B finishes it", async () => {
-    const BAKE_S = 2;
+    // long enough for the pause to land on a loaded machine before the bake would end
+    const BAKE_S = 3;
     const started = await call(a, "/api/services/web/test/deploy", {
       body: { release: "r1", steps: [50, 100], bake: BAKE_S },
     });
