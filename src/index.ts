@@ -63,6 +63,25 @@ export {
   type RetireReport,
   type ServiceFleet,
 } from "./retire/index.js";
+export {
+  type Access,
+  type AccessLogEntry,
+  type ControlPlane,
+  type ControlPlaneOptions,
+  type Credentials,
+  createControlPlane,
+  type DrivenOperation,
+  hashPassword,
+  hashToken,
+  loadCredentials,
+  newToken,
+  type Principal,
+  type Reply,
+  type RequestContext,
+  type Role,
+  type Route,
+  verifyPassword,
+} from "./serve/index.js";
 export type { AdoptOptions, AdoptResult } from "./swap/adopt.js";
 export type {
   ControlOptions,

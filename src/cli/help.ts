@@ -114,6 +114,18 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     globals: ["config"],
     examples: ["iam-policy > switchyard-policy.json", "iam-policy web/prod --instance-role"],
   },
+  serve: {
+    globals: [...AWS, "json", "quiet"],
+    examples: ["serve", "serve --host 0.0.0.0 --port 8080", "serve --insecure-local --port 9000"],
+  },
+  "serve hash-password": {
+    globals: [],
+    examples: ["serve hash-password --name alice --role operator"],
+  },
+  "serve new-token": {
+    globals: [],
+    examples: ["serve new-token --name ci --role operator >> tokens.txt"],
+  },
 };
 
 /** The full name of a command below the program (`release push`). */
@@ -152,8 +164,9 @@ export function helpTrailer(program: Command, command: Command, columns = 80): s
   const formatter = command.createHelp();
   formatter.prepareContext({ helpWidth: columns });
   const options = honouredOptions(program, help);
-  const width = Math.max(...options.map((o) => formatter.optionTerm(o).length));
+  const width = Math.max(0, ...options.map((o) => formatter.optionTerm(o).length));
   const lines = ["", "Global options it honours:"];
+  if (options.length === 0) lines.push("  (none)");
   for (const o of options) {
     lines.push(
       formatter.formatItem(

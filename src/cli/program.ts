@@ -17,6 +17,7 @@ import { registerResume } from "./commands/resume.js";
 import { registerRetire } from "./commands/retire.js";
 import { registerRollback } from "./commands/rollback.js";
 import { registerSandbox } from "./commands/sandbox.js";
+import { registerServe } from "./commands/serve.js";
 import { registerStatus } from "./commands/status.js";
 import { registerSteer } from "./commands/steer.js";
 import { registerUnlock } from "./commands/unlock.js";
@@ -149,6 +150,7 @@ export function createProgram(io: CliIo, state: RunState = createRunState()): Co
   registerWizard(program, ctx);
   registerUnlock(program, ctx);
   registerIamPolicy(program, ctx);
+  registerServe(program, ctx);
   checkRequiredOptionsLast(program);
   addHelpTrailers(program);
   return program;

@@ -83,7 +83,9 @@ function section(help: Help, command: Command): string[] {
   const more = COMMAND_HELP[commandPath(command)];
   if (more) {
     lines.push(
-      `Global options it honours: ${more.globals.map((g) => code(`--${g}`)).join(", ")}.`,
+      more.globals.length === 0
+        ? "Global options it honours: none."
+        : `Global options it honours: ${more.globals.map((g) => code(`--${g}`)).join(", ")}.`,
       "",
       "```sh",
       ...more.examples.map((e) => `switchyard ${e}`),
