@@ -39,7 +39,7 @@ export async function openSwitchyard(
   } = {},
 ): Promise<Switchyard> {
   const { loadConfig, serviceConfig } = await import("../core/config.js");
-  const { config } = await loadConfig({ path: globals.config, cwd: io.cwd });
+  const { config } = await loadConfig({ path: globals.config, cwd: io.cwd, env: io.env });
   // an unknown service fails here, before any AWS client exists
   if (options.service !== undefined) serviceConfig(config, options.service);
   // the first line goes out before the AWS SDK loads (a few hundred ms on a small machine)
