@@ -283,7 +283,9 @@ describe("notifications from real swaps", () => {
       const started = Date.now();
       const result = await yard.deploy(SERVICE, { release }).result;
       expect(result.ok).toBe(true);
-      return Date.now() - started;
+      // the result is there while notifications still wait: it never waited for them
+      const { pending } = await yard.flush({ timeoutMs: 0 });
+      return { ms: Date.now() - started, pending };
     };
     const normal = await timed(world.yard, "r2");
 
@@ -304,10 +306,10 @@ describe("notifications from real swaps", () => {
         },
       },
     });
-    const withBadReceivers = await timed(slow, "r1");
-    console.info(`swap with good receivers ${normal} ms, with bad ones ${withBadReceivers} ms`);
-    // were every delivery awaited, 4 notifications × 3 attempts × 1 s would come on top
-    expect(withBadReceivers).toBeLessThan(normal + 6_000);
+    const bad = await timed(slow, "r1");
+    // durations only for the log: the machine's load decides them, not the receivers
+    console.info(`swap with good receivers ${normal.ms} ms, with bad ones ${bad.ms} ms`);
+    expect(bad.pending).toBeGreaterThan(0);
 
     await eventually(() => hanging.requests.length >= 4 && failing.requests.length >= 6, {
       timeoutMs: 20_000,
@@ -320,7 +322,7 @@ describe("notifications from real swaps", () => {
     expect(warnings.map((w) => (w as { message: string }).message)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(
-          /^notification swap.started to slack not delivered: HTTP 500 after 3 attempts$/,
+          /^notification swap.started to slack not delivered: (HTTP 500|no answer in time) after 3 attempts$/,
         ),
         expect.stringMatching(
           /^notification swap.started to webhook \(127\.0\.0\.1:\d+\) not delivered: no answer in time after 3 attempts$/,
