@@ -5,10 +5,15 @@
 export { type ClientOptions, type Clients, createClients } from "./aws/clients.js";
 export {
   defineConfig,
+  type GithubNotifierConfig,
   loadConfig,
+  NOTIFICATION_TYPES,
+  type NotifierConfig,
   type ResolvedConfig,
   type ServiceConfig,
+  type SlackNotifierConfig,
   type SwitchyardConfig,
+  type WebhookNotifierConfig,
 } from "./core/config.js";
 export type { Action, Decision } from "./core/decide.js";
 export { nextAction } from "./core/decide.js";
@@ -39,6 +44,23 @@ export type {
   SwapPlan,
   Weighted,
 } from "./core/swap-model.js";
+export {
+  DEFAULT_DELIVERY_POLICY,
+  DeliveryError,
+  type DeliveryPolicy,
+  deliver,
+} from "./notify/delivery.js";
+export { githubNotifier } from "./notify/github.js";
+export type {
+  Notification,
+  NotificationType,
+  OperationFailed,
+  OperationKind,
+  SwapFacts,
+} from "./notify/notification.js";
+export type { Notifier, NotifierContext } from "./notify/notifier.js";
+export { type SlackMessage, slackMessage, slackNotifier } from "./notify/slack.js";
+export { signWebhook, webhookBody, webhookNotifier } from "./notify/webhook.js";
 export {
   type ListReleasesOptions,
   listReleases,

@@ -13,6 +13,10 @@ import {
 import { type SwitchyardError, toSwitchyardError } from "./core/errors.js";
 import type { EventSink, SwitchyardEvent } from "./core/events.js";
 import type { SwapPlan } from "./core/swap-model.js";
+import type { DeliveryPolicy } from "./notify/delivery.js";
+import { NotificationHub } from "./notify/hub.js";
+import type { OperationKind } from "./notify/notification.js";
+import type { Notifier } from "./notify/notifier.js";
 import type { ReleaseInfo } from "./release/list.js";
 import type { PushOptions, PushResult } from "./release/push.js";
 import type { RetireOptions, RetireReport } from "./retire/retire.js";
@@ -50,6 +54,12 @@ export interface SwitchyardOptions extends ClientOptions {
   heartbeatMs?: number;
   /** called for every event of every operation, besides each handle's `events` */
   onEvent?: EventSink;
+  /** notifiers made in code, for every service, besides those the config's `notify` names */
+  notifiers?: Notifier[];
+  /** the retries and timeout of notifications (default 4 attempts 1, 2, 4 s apart; 5 s each) */
+  delivery?: Partial<DeliveryPolicy>;
+  /** the fetch notifiers send with (default the global one) */
+  fetch?: typeof fetch;
 }
 
 /** A running operation: its events as they happen, and its result. */
@@ -153,7 +163,12 @@ export interface Switchyard {
   };
   /** deletes the server groups the retire policy no longer keeps (all services by default) */
   retire(options?: RetireOptions): Promise<RetireReport>;
-  /** releases the clients' connections */
+  /**
+   * waits until the notifications sent so far are delivered (or failed), at most `timeoutMs`;
+   * resolves with how many were still pending then. Operations never wait for notifications.
+   */
+  flush(options?: { timeoutMs?: number }): Promise<{ pending: number }>;
+  /** releases the clients' connections and drops notifications not yet delivered */
   close(): void;
 }
 
@@ -208,17 +223,48 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     });
   const pollIntervalMs = options.pollIntervalMs ?? 5_000;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const notifies =
+    (config.notify?.length ?? 0) > 0 ||
+    (options.notifiers?.length ?? 0) > 0 ||
+    Object.values(config.services).some((s) => (s.notify?.length ?? 0) > 0);
+  const notifications = notifies
+    ? new NotificationHub(config, options.onEvent, {
+        ...(options.notifiers ? { notifiers: options.notifiers } : {}),
+        ...(options.delivery ? { policy: options.delivery } : {}),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      })
+    : undefined;
 
-  function run<T>(call: CallOptions, work: (emit: EventSink) => Promise<T>): Operation<T> {
+  /** An operation; `kind` and `service` say which notifications it sends (none without them). */
+  function run<T>(
+    kind: OperationKind | undefined,
+    service: string | undefined,
+    call: CallOptions,
+    work: (emit: EventSink) => Promise<T>,
+  ): Operation<T> {
     const channel = new EventChannel();
-    const emit: EventSink = (event) => {
+    const deliver: EventSink = (event) => {
       channel.push(event);
       options.onEvent?.(event);
       call.onEvent?.(event);
     };
+    // notifications are queued, never awaited: a receiver can slow down only itself
+    const notices =
+      kind && service !== undefined ? notifications?.operation(service, kind, deliver) : undefined;
+    const emit: EventSink = notices
+      ? (event) => {
+          deliver(event);
+          notices.observe(event);
+        }
+      : deliver;
     const result = (async () => {
       try {
-        return await work(emit);
+        const value = await work(emit);
+        notices?.settle();
+        return value;
+      } catch (error) {
+        notices?.settle(error);
+        throw error;
       } finally {
         channel.close();
       }
@@ -256,19 +302,20 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         o,
       ),
     deploy: (service, o) =>
-      run(o, async (emit) =>
+      run("deploy", service, o, async (emit) =>
         (await deployModule()).deploy(deps(emit, o.signal), serviceConfig(config, service), o),
       ),
     rollback: (service, o = {}) =>
-      run(o, async (emit) =>
+      run("rollback", service, o, async (emit) =>
         (await rollbackModule()).rollback(deps(emit, o.signal), serviceConfig(config, service), o),
       ),
     resume: (service, o = {}) =>
-      run(o, async (emit) =>
+      run("resume", service, o, async (emit) =>
         (await controlModule()).resume(deps(emit, o.signal), serviceConfig(config, service), o),
       ),
     reconcile: (o = {}) =>
-      run(o, async (emit) => {
+      // each service's pass notifies as an operation of its own
+      run(undefined, undefined, o, async (emit) => {
         const m = await controlModule();
         const names = o.services ?? Object.keys(config.services);
         const services = names.map((name) => serviceConfig(config, name));
@@ -276,14 +323,23 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         // one service at a time: a pass is short, and one failing never stops the others
         for (const service of services) {
           if (o.signal?.aborted) break;
+          const notices = notifications?.operation(service.name, "reconcile", emit);
+          const passEmit: EventSink = notices
+            ? (event) => {
+                emit(event);
+                notices.observe(event);
+              }
+            : emit;
           try {
             report.services.push(
-              await m.reconcilePass(deps(emit, o.signal), service, {
+              await m.reconcilePass(deps(passEmit, o.signal), service, {
                 ...(o.gates ? { gates: o.gates(service.name) } : {}),
                 ...(o.staleAfterMs === undefined ? {} : { staleAfterMs: o.staleAfterMs }),
               }),
             );
+            notices?.settle();
           } catch (error) {
+            notices?.settle(error);
             report.services.push({
               service: service.name,
               outcome: "failed",
@@ -294,7 +350,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         return report;
       }),
     promote: (service, o = {}) =>
-      run(o, async (emit) =>
+      run("promote", service, o, async (emit) =>
         (await controlModule()).promoteSwap(
           deps(emit, o.signal),
           serviceConfig(config, service),
@@ -302,7 +358,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         ),
       ),
     cycle: (service, o = {}) =>
-      run(o, async (emit) =>
+      run("cycle", service, o, async (emit) =>
         (await import("./swap/cycle.js")).cycle(
           deps(emit, o.signal),
           serviceConfig(config, service),
@@ -310,11 +366,11 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         ),
       ),
     pause: (service, o = {}) =>
-      run(o, async (emit) =>
+      run("pause", service, o, async (emit) =>
         (await controlModule()).pauseSwap(deps(emit, o.signal), serviceConfig(config, service), o),
       ),
     abort: (service, o = {}) =>
-      run(o, async (emit) => {
+      run("abort", service, o, async (emit) => {
         const m = await controlModule();
         return (await m.abortSwap(deps(emit, o.signal), serviceConfig(config, service), o)).outcome;
       }),
@@ -368,7 +424,9 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         config,
         o,
       ),
+    flush: async (o = {}) => ({ pending: (await notifications?.flush(o.timeoutMs)) ?? 0 }),
     close: () => {
+      notifications?.close();
       if (!options.clients) clients.destroy();
     },
   };

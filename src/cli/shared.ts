@@ -39,7 +39,7 @@ export async function openSwitchyard(
   } = {},
 ): Promise<Switchyard> {
   const { loadConfig, serviceConfig } = await import("../core/config.js");
-  const { config } = await loadConfig({ path: globals.config, cwd: io.cwd });
+  const { config } = await loadConfig({ path: globals.config, cwd: io.cwd, env: io.env });
   // an unknown service fails here, before any AWS client exists
   if (options.service !== undefined) serviceConfig(config, options.service);
   // the first line goes out before the AWS SDK loads (a few hundred ms on a small machine)
@@ -227,7 +227,32 @@ export async function runOperation<T>(run: OperationRun<T>): Promise<void> {
     if (globals.verbose) renderer.calls(run.yard.clients.calls);
     offInt();
     offTerm();
-    run.yard.close();
+    await closeSwitchyard(run.yard, io, globals);
+  }
+}
+
+/** How long a CLI run waits at its end for its last notifications to go out. */
+export const NOTIFY_FLUSH_MS = 2_000;
+
+/**
+ * Closes the library after a long operation: its last notifications get at most 2 s to go out
+ * (a short run's "completed" must reach Slack), then whatever is left is dropped, with a warning.
+ */
+export async function closeSwitchyard(
+  yard: Switchyard,
+  io: CliIo,
+  globals: GlobalOptions,
+): Promise<void> {
+  try {
+    const { pending } = await yard.flush({ timeoutMs: NOTIFY_FLUSH_MS });
+    if (pending > 0 && !globals.quiet) {
+      writeLine(
+        io.stderr,
+        `warning: ${pending} notification${pending === 1 ? "" : "s"} not delivered before exit`,
+      );
+    }
+  } finally {
+    yard.close();
   }
 }
 

@@ -88,6 +88,8 @@ export interface ServiceConfig {
   /** Commands run at each bake; relative script paths are resolved against the config folder. */
   gates: string[];
   retire: RetireConfig;
+  /** Where this service's swap events go, besides the top-level `notify` entries. */
+  notify?: NotifierConfig[] | undefined;
 }
 
 export interface StateConfig {
@@ -101,7 +103,60 @@ export interface ResolvedConfig {
   region?: string | undefined;
   state: StateConfig;
   services: Record<string, ServiceConfig>;
+  /** Where every service's swap events go. */
+  notify?: NotifierConfig[] | undefined;
 }
+
+/** The kinds of notification a notifier can be limited to (`events:`); see docs/notifications.md. */
+export const NOTIFICATION_TYPES = [
+  "swap.started",
+  "step.shifted",
+  "swap.paused",
+  "gate.failed",
+  "drift",
+  "swap.completed",
+  "swap.rolled-back",
+  "swap.failed",
+  "rollback.completed",
+] as const;
+
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
+/** A Slack incoming webhook. */
+export interface SlackNotifierConfig {
+  /** `https://hooks.slack.com/services/…`: a secret; write `${SLACK_WEBHOOK_URL}` */
+  webhookUrl: string;
+  events?: NotificationType[] | undefined;
+}
+
+/** A generic HTTP endpoint, each request signed per the Standard Webhooks spec. */
+export interface WebhookNotifierConfig {
+  url: string;
+  /** `whsec_<base64>`: a secret; write `${WEBHOOK_SECRET}` */
+  secret: string;
+  events?: NotificationType[] | undefined;
+}
+
+/** GitHub Deployments: one deployment per swap, with its statuses. */
+export interface GithubNotifierConfig {
+  /** `owner/name` */
+  repository: string;
+  /** a token allowed to write deployments: a secret; write `${GITHUB_TOKEN}` */
+  token: string;
+  /** the deployment's environment; default: the service's name */
+  environment?: string | undefined;
+  /** default `https://api.github.com` (GitHub Enterprise: `https://<host>/api/v3`) */
+  apiUrl: string;
+  /** the deployment's ref; `{{version}}` is the release's version (the default) */
+  ref: string;
+  events?: NotificationType[] | undefined;
+}
+
+/** One `notify:` entry: exactly one of its keys is set. */
+export type NotifierConfig =
+  | { slack: SlackNotifierConfig }
+  | { webhook: WebhookNotifierConfig }
+  | { github: GithubNotifierConfig };
 
 export type ImageRef = { kind: "id"; id: string } | { kind: "name"; name: string };
 
@@ -354,6 +409,152 @@ const retireSchema = z
   })
   .describe("The retire policy.");
 
+// Secret-bearing fields never echo their value in a message: it came from the environment.
+const SECRET_NOTE = "(its value is not shown: it may be a secret)";
+
+function httpUrl(description: string) {
+  return (
+    z
+      .string()
+      .superRefine((value, ctx) => {
+        let url: URL | undefined;
+        try {
+          url = new URL(value);
+        } catch {
+          url = undefined;
+        }
+        if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
+          ctx.addIssue({ code: "custom", message: `expected an http(s):// URL ${SECRET_NOTE}` });
+        }
+      })
+      // no `format: uri` for editors: the file holds `${VAR}` references, replaced on load
+      .describe(description)
+  );
+}
+
+function secretString(description: string) {
+  return z
+    .string()
+    .superRefine((value, ctx) => {
+      if (value.trim() === "") ctx.addIssue({ code: "custom", message: "is empty" });
+    })
+    .describe(description);
+}
+
+const notifyEventsSchema = z
+  .array(z.enum(NOTIFICATION_TYPES, `expected one of ${NOTIFICATION_TYPES.join(", ")}`))
+  .min(1, "list at least one event, or leave events out for all of them")
+  .optional()
+  .describe("The notifications this notifier gets; default: all of them.");
+
+/** How the docs write a reference to an environment variable: `${NAME}`. */
+const envRef = (name: string) => `$\{${name}}`;
+
+/** `whsec_` followed by base64 (the Standard Webhooks form of a signing secret). */
+export function webhookSecretProblem(secret: string): string | undefined {
+  const body = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : undefined;
+  if (body === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 === 1) {
+    return `expected a Standard Webhooks secret: whsec_ followed by base64 ${SECRET_NOTE}`;
+  }
+  if (Buffer.from(body, "base64").length < 16) {
+    return `the secret's key is shorter than 16 bytes; use 24 to 64 random bytes ${SECRET_NOTE}`;
+  }
+  return undefined;
+}
+
+const slackSchema = z
+  .strictObject({
+    webhookUrl: httpUrl(
+      `The Slack incoming webhook URL. A secret: write ${envRef("SLACK_WEBHOOK_URL")} and set it in the environment.`,
+    ),
+    events: notifyEventsSchema,
+  })
+  .describe("A Slack incoming webhook: Block Kit messages with a text fallback.");
+
+const webhookSchema = z
+  .strictObject({
+    url: httpUrl("Where each notification is POSTed as JSON."),
+    secret: z
+      .string()
+      .superRefine((secret, ctx) => {
+        const problem = webhookSecretProblem(secret);
+        if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .describe(
+        `The signing secret, whsec_<base64>. A secret: write ${envRef("WEBHOOK_SECRET")} and set it in the environment.`,
+      ),
+    events: notifyEventsSchema,
+  })
+  .describe("A generic webhook signed per the Standard Webhooks spec.");
+
+const githubSchema = z
+  .strictObject({
+    repository: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,39}\/[A-Za-z0-9._-]{1,100}$/, "expected owner/name (org/web)")
+      .describe("The repository whose deployments record the swaps: owner/name."),
+    token: secretString(
+      `A token that may write deployments. A secret: write ${envRef("GITHUB_TOKEN")} and set it in the environment.`,
+    ),
+    environment: z
+      .string()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe("The deployment environment; default: the service's name."),
+    apiUrl: httpUrl("The GitHub API; GitHub Enterprise Server: https://<host>/api/v3.")
+      .transform((url) => url.replace(/\/+$/, ""))
+      .default("https://api.github.com"),
+    ref: z
+      .string()
+      .min(1)
+      .default("{{version}}")
+      .describe(
+        "The ref each deployment names; {{version}} is the release's version (a tag of the same name must exist).",
+      ),
+    events: notifyEventsSchema,
+  })
+  .describe("GitHub Deployments: a deployment per swap, statuses in_progress, success, failure.");
+
+const NOTIFIER_KINDS = ["slack", "webhook", "github"] as const;
+
+const notifierSchema = z
+  .strictObject({
+    slack: slackSchema.optional(),
+    webhook: webhookSchema.optional(),
+    github: githubSchema.optional(),
+  })
+  .superRefine((entry, ctx) => {
+    const set = NOTIFIER_KINDS.filter((k) => entry[k] !== undefined);
+    if (set.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message:
+          set.length === 0
+            ? "expected one of slack:, webhook:, github:"
+            : `one notifier per entry; this one has ${set.join(" and ")}: make them separate entries`,
+      });
+    }
+  })
+  .transform((entry): NotifierConfig => {
+    if (entry.slack) return { slack: withoutUndefined(entry.slack) };
+    if (entry.webhook) return { webhook: withoutUndefined(entry.webhook) };
+    return { github: withoutUndefined(entry.github as GithubNotifierConfig) };
+  })
+  .meta({ minProperties: 1, maxProperties: 1 })
+  .describe("One notifier: slack, webhook or github.");
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+const notifySchema = z
+  .array(notifierSchema)
+  .optional()
+  .describe(
+    `Where swap events go: Slack, signed webhooks, GitHub Deployments. Secrets come from the environment (${envRef("VAR")}). See docs/notifications.md.`,
+  );
+
 const serviceSchema = z
   .strictObject({
     listenerArn: z
@@ -442,6 +643,9 @@ const serviceSchema = z
         "Commands run at each bake; a non-zero exit rolls back. ./ paths are relative to the config file.",
       ),
     retire: retireSchema.prefault({}),
+    notify: notifySchema.describe(
+      "Notifiers for this service only, besides the top-level ones. See docs/notifications.md.",
+    ),
   })
   .superRefine((service, ctx) => {
     const { ruleArn, listenerArn } = service;
@@ -524,16 +728,18 @@ const configObjectSchema = z.strictObject({
       }
     })
     .describe("Services keyed by <app>/<env>: lowercase letters, digits and '-'."),
+  notify: notifySchema,
 });
 
 function toServiceConfig(name: string, service: z.output<typeof serviceSchema>): ServiceConfig {
   const { app, env } = parseServiceName(name);
-  const { ruleArn, instanceProfile, userData, ...rest } = service;
+  const { ruleArn, instanceProfile, userData, notify, ...rest } = service;
   return {
     name,
     app,
     env,
     ...rest,
+    ...(notify === undefined ? {} : { notify }),
     ...(ruleArn === undefined ? {} : { ruleArn }),
     ...(instanceProfile === undefined ? {} : { instanceProfile }),
     ...(userData === undefined ? {} : { userData }),
@@ -547,9 +753,12 @@ export const configSchema = configObjectSchema
     for (const [name, service] of Object.entries(config.services)) {
       services[name] = toServiceConfig(name, service);
     }
-    return config.region === undefined
-      ? { state: config.state, services }
-      : { region: config.region, state: config.state, services };
+    return {
+      ...(config.region === undefined ? {} : { region: config.region }),
+      state: config.state,
+      services,
+      ...(config.notify === undefined ? {} : { notify: config.notify }),
+    };
   })
   .meta({
     title: "switchyard config",

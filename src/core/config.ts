@@ -37,6 +37,8 @@ export interface LoadConfigOptions {
   path?: string | undefined;
   /** The working directory; default `process.cwd()`. */
   cwd?: string | undefined;
+  /** Where `${VAR}` references in the file are looked up; default `process.env`. */
+  env?: Record<string, string | undefined> | undefined;
 }
 
 export interface LoadedConfig {
@@ -131,6 +133,57 @@ export async function readConfigFile(path: string, source = path): Promise<unkno
   );
 }
 
+const ENV_REFERENCE = /\$(\$)?\{([^}]*)\}/g;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The config value with every `${VAR}` in its strings replaced by the variable's value from `env`
+ * (`$${` writes a literal `${`), so secrets live in the environment, never in the file. Gate
+ * commands are left as written: the shell expands them when the gate runs, with the step's
+ * variables. Every unset variable and malformed reference is an issue naming the field.
+ */
+export function substituteEnv(
+  value: unknown,
+  env: Record<string, string | undefined>,
+): { value: unknown; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const walk = (v: unknown, path: PropertyKey[]): unknown => {
+    if (typeof v === "string") {
+      if (!v.includes("${")) return v;
+      return v.replace(ENV_REFERENCE, (whole, escaped: string | undefined, name: string) => {
+        if (escaped !== undefined) return whole.slice(1);
+        if (!ENV_NAME.test(name)) {
+          issues.push({
+            path: formatConfigPath(path),
+            message: `\${${name}} is not an environment variable reference; write \${NAME} with letters, digits and _ (or $\${ for a literal \${)`,
+          });
+          return whole;
+        }
+        const found = env[name];
+        if (found === undefined) {
+          issues.push({
+            path: formatConfigPath(path),
+            message: `environment variable ${name} is not set; set it, or write the value in its place`,
+          });
+          return whole;
+        }
+        return found;
+      });
+    }
+    if (Array.isArray(v)) return v.map((item, i) => walk(item, [...path, i]));
+    if (v !== null && typeof v === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(v)) {
+        const isGates = key === "gates" && path.length === 2 && path[0] === "services";
+        out[key] = isGates ? item : walk(item, [...path, key]);
+      }
+      return out;
+    }
+    return v;
+  };
+  return { value: walk(value, []), issues };
+}
+
 /** Problems with the user data templates a config names: missing files, unknown placeholders. */
 async function checkTemplates(config: ResolvedConfig, cwd: string): Promise<ConfigIssue[]> {
   const issues: ConfigIssue[] = [];
@@ -156,7 +209,8 @@ async function checkTemplates(config: ResolvedConfig, cwd: string): Promise<Conf
 /**
  * Finds, reads and validates the config file. Throws CONFIG_NOT_FOUND (naming the file names
  * looked for and where) or CONFIG_INVALID (listing every problem, one per line, with the file
- * name). Relative `userData` and `gates` paths are resolved against the file's folder.
+ * name). Relative `userData` and `gates` paths are resolved against the file's folder; `${VAR}` in
+ * strings (gate commands aside) is replaced from the environment (`substituteEnv`).
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = resolve(options.cwd ?? process.cwd());
@@ -185,7 +239,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   }
 
   const source = displayName(path, cwd);
-  const raw = await readConfigFile(path, source);
+  const read = await readConfigFile(path, source);
+  const { value: raw, issues: envIssues } = substituteEnv(read, options.env ?? process.env);
+  if (envIssues.length > 0) throw configInvalid(source, envIssues);
   const check = checkConfig(raw, { source, baseDir: dirname(path) });
   if (!check.ok) throw configInvalid(source, check.issues);
   const templateIssues = await checkTemplates(check.config, cwd);

@@ -69,6 +69,8 @@ export type SwitchyardEvent =
       live: string;
       standby: string | null;
       durationMs: number;
+      /** the release live now (the live group's), when known */
+      release?: string;
     })
   | (Base & { type: "lock.acquired"; swapId: string })
   | (Base & { type: "lock.released"; swapId: string })

@@ -381,6 +381,7 @@ export async function runRollback(
     live: plan.to.name,
     standby: plan.from?.name ?? null,
     durationMs,
+    ...(plan.to.release ? { release: plan.to.release } : {}),
   });
   return {
     ok: true,

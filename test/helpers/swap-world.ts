@@ -25,7 +25,7 @@ import {
   type Sandbox,
   startSandbox,
 } from "../../src/sandbox/index.js";
-import { createSwitchyard, type Switchyard } from "../../src/switchyard.js";
+import { createSwitchyard, type Switchyard, type SwitchyardOptions } from "../../src/switchyard.js";
 import { TOLERANT_TARGET_GROUP } from "./tolerant-health.js";
 
 export const SERVICE = "web/test";
@@ -41,7 +41,7 @@ export interface SwapWorld {
   /** the loopback URL where the listener serves traffic */
   listenerUrl(): string;
   /** a switchyard with the same config and other options (e.g. a second operator) */
-  another(options?: { pollIntervalMs?: number }): Switchyard;
+  another(options?: { pollIntervalMs?: number; yard?: Partial<SwitchyardOptions> }): Switchyard;
   stop(): Promise<void>;
 }
 
@@ -51,6 +51,10 @@ export interface WorldOptions {
   releases?: Array<{ version: string; variant?: SampleVariant; failRate?: number }>;
   desired?: number;
   config?: Partial<SwitchyardConfig["services"][string]>;
+  /** top-level config fields (e.g. `notify`) */
+  topConfig?: Partial<Omit<SwitchyardConfig, "services">>;
+  /** more options of the world's switchyard (notifiers, delivery policy) */
+  yard?: Partial<SwitchyardOptions>;
   pollIntervalMs?: number;
 }
 
@@ -118,15 +122,17 @@ export async function swapWorld(options: WorldOptions = {}): Promise<SwapWorld> 
         ...options.config,
       },
     },
+    ...options.topConfig,
   };
   const events: SwitchyardEvent[] = [];
-  const make = (o: { pollIntervalMs?: number } = {}) =>
+  const make = (o: { pollIntervalMs?: number; yard?: Partial<SwitchyardOptions> } = {}) =>
     createSwitchyard({
       config,
       clients,
       pollIntervalMs: o.pollIntervalMs ?? options.pollIntervalMs ?? 50,
       heartbeatMs: 500,
       onEvent: (e) => events.push(e),
+      ...(o.yard ?? options.yard),
     });
   const yard = make();
   return {

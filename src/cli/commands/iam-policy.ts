@@ -25,7 +25,7 @@ export function registerIamPolicy(program: Command, { io, state }: CommandContex
         import("../../core/config.js"),
         import("../../core/iam-policy.js"),
       ]);
-      const { config } = await loadConfig({ path: globals.config, cwd: io.cwd });
+      const { config } = await loadConfig({ path: globals.config, cwd: io.cwd, env: io.env });
       // an unknown service is UNKNOWN_SERVICE (exit 2)
       const policy = flags.instanceRole
         ? instanceRolePolicy(config, services)

@@ -9,7 +9,7 @@ import { InputError } from "../../core/errors.js";
 import type { ReconcileReport } from "../../switchyard.js";
 import { globalsOf, onSignal, writeLine } from "../io.js";
 import type { CommandContext } from "../program.js";
-import { openRenderer, openSwitchyard, pollIntervalOption } from "../shared.js";
+import { closeSwitchyard, openRenderer, openSwitchyard, pollIntervalOption } from "../shared.js";
 
 interface ReconcileFlags {
   all?: boolean;
@@ -101,7 +101,7 @@ export function registerReconcile(program: Command, { io, state }: CommandContex
           offInt();
           offTerm();
           renderer.stop();
-          yard.close();
+          await closeSwitchyard(yard, io, globals);
         }
         if (globals.json) writeLine(io.stdout, JSON.stringify(passJson(report)));
         else for (const entry of report.services) writeLine(io.stdout, describePass(entry));

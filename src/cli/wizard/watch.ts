@@ -18,7 +18,7 @@ import {
   writeLine,
 } from "../io.js";
 import type { Renderer } from "../render.js";
-import { openRenderer, swapResultObject } from "../shared.js";
+import { closeSwitchyard, openRenderer, swapResultObject } from "../shared.js";
 import { isPromptClosed, isPromptExit, type Prompter } from "./prompts.js";
 import { type StepAt, type StepChoice, stepChoices, stepQuestion } from "./text.js";
 
@@ -195,7 +195,7 @@ export async function watchSwap(run: WatchRun): Promise<void> {
     if (globals.verbose) renderer.calls(run.yard.clients.calls);
     offInt();
     offTerm();
-    run.yard.close();
+    await closeSwitchyard(run.yard, io, globals);
   }
 }
 
