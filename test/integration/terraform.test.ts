@@ -1,7 +1,8 @@
 /**
  * The project's own Terraform example, applied as a team would apply it, against a sandbox:
  * `examples/terraform/main.tf` unchanged, with only the provider pointed at the sandbox (an
- * `_override.tf` file: endpoints, dummy credentials, the `skip_*` settings). switchyard then
+ * `_override.tf` file holding the provider block `switchyard sandbox` prints: endpoints, dummy
+ * credentials, the `skip_*` settings). switchyard then
  * pushes releases and deploys, swaps and rolls back on the listener Terraform made, with traffic
  * checked after each; the documented second apply (with switchyard-policy.json) creates the
  * operator policy; `terraform plan` wants no change (the listener's `ignore_changes` holds);
@@ -27,6 +28,7 @@ import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import { DeleteObjectsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Clients, createClients } from "../../src/aws/clients.js";
+import { terraformProvider } from "../../src/cli/commands/sandbox.js";
 import type { SwitchyardConfig } from "../../src/core/config.js";
 import { resolveConfig } from "../../src/core/config-schema.js";
 import { iamPolicy } from "../../src/core/iam-policy.js";
@@ -85,24 +87,6 @@ if (skipRequested) {
   console.warn(
     "terraform.test.ts: SKIPPED because SWITCHYARD_SKIP_TERRAFORM=1; the Terraform example was not applied",
   );
-}
-
-/** The provider settings the example needs to talk to the sandbox: the only change made to it. */
-function providerOverride(endpoint: string): string {
-  const services = ["autoscaling", "ec2", "elbv2", "iam", "s3", "sts"];
-  return `provider "aws" {
-  region                      = "us-east-1"
-  access_key                  = "sandbox"
-  secret_key                  = "sandbox"
-  skip_credentials_validation = true
-  skip_requesting_account_id  = true
-  skip_metadata_api_check     = true
-  s3_use_path_style           = true
-  endpoints {
-${services.map((s) => `    ${s.padEnd(11)} = "${endpoint}"`).join("\n")}
-  }
-}
-`;
 }
 
 describe.skipIf(skipRequested)("examples/terraform applied to the sandbox", () => {
@@ -170,7 +154,11 @@ describe.skipIf(skipRequested)("examples/terraform applied to the sandbox", () =
     });
     dir = await mkdtemp(join(tmpdir(), "switchyard-terraform-"));
     await copyFile(EXAMPLE, join(dir, "main.tf"));
-    await writeFile(join(dir, "sandbox_override.tf"), providerOverride(sandbox.endpoint));
+    // exactly the provider block `switchyard sandbox` prints
+    await writeFile(
+      join(dir, "sandbox_override.tf"),
+      `${terraformProvider(sandbox.endpoint, sandbox.region).join("\n")}\n`,
+    );
     await writeFile(
       join(dir, "terraform.tfvars"),
       [
