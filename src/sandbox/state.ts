@@ -383,7 +383,7 @@ export class SandboxState {
 }
 
 /** A hex id like AWS's: `newId("i")` → `i-0a1b2c3d4e5f60718`. */
-export function newId(prefix: string, bytes = 8): string {
+export function newId(prefix: string, bytes = 9): string {
   return `${prefix}-${randomBytes(bytes).toString("hex").slice(0, 17)}`;
 }
 
