@@ -219,7 +219,7 @@ function describeVpcAttribute(params: Params, ctx: SandboxContext) {
   }
   const vpc = ctx.state.vpcs.get(vpcId);
   if (!vpc) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${vpcId}' does not exist`);
-  const value = attribute === "enableNetworkAddressUsageMetrics" ? false : true;
+  const value = attribute !== "enableNetworkAddressUsageMetrics";
   return { vpcId, [attribute]: { value } };
 }
 
