@@ -94,6 +94,9 @@ locals {
   service     = "${var.app}/${var.env}"
   state_keys  = trimsuffix("${var.state_prefix}/${var.app}/${var.env}/", "/")
   release_dir = "${var.app}/${var.env}/"
+
+  switchyard_policy_file = "${path.module}/switchyard-policy.json"
+  has_switchyard_policy  = fileexists(local.switchyard_policy_file)
 }
 
 # ─── network ────────────────────────────────────────────────────────────────────────────────
@@ -305,11 +308,13 @@ resource "aws_iam_instance_profile" "instance" {
 # ─── the operator / CI policy ───────────────────────────────────────────────────────────────
 
 # Generate it once the config exists:  switchyard iam-policy web/prod > switchyard-policy.json
+# Until that file exists the policy is left out (count = 0). `file()` is only called when it
+# does: Terraform evaluates the arguments of a resource even when its count is 0.
 resource "aws_iam_policy" "switchyard" {
-  count       = fileexists("${path.module}/switchyard-policy.json") ? 1 : 0
+  count       = local.has_switchyard_policy ? 1 : 0
   name        = "switchyard-${local.name}"
   description = "What switchyard needs to deploy, roll back and retire ${local.service}"
-  policy      = file("${path.module}/switchyard-policy.json")
+  policy      = local.has_switchyard_policy ? file(local.switchyard_policy_file) : "{}"
 }
 
 resource "aws_iam_role_policy_attachment" "switchyard" {

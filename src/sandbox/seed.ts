@@ -43,5 +43,22 @@ export function seed(state: SandboxState): void {
     groupName: "default",
     description: "default VPC security group",
     vpcId: DEFAULT_VPC_ID,
+    rules: [
+      {
+        ruleId: "sgr-0sandbox0default1",
+        isEgress: false,
+        ipProtocol: "-1",
+        referencedGroupId: DEFAULT_SECURITY_GROUP_ID,
+        tags: {},
+      },
+      {
+        ruleId: "sgr-0sandbox0default2",
+        isEgress: true,
+        ipProtocol: "-1",
+        cidrIpv4: "0.0.0.0/0",
+        tags: {},
+      },
+    ],
+    tags: {},
   });
 }

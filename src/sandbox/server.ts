@@ -1,9 +1,9 @@
 /**
- * The sandbox's HTTP endpoint: one port on 127.0.0.1 serving Auto Scaling, ELBv2 and EC2 (query
- * protocols) and S3 (REST-XML, path-style), told apart by the SigV4 credential scope, plus
- * `/_sandbox/*` for things AWS has no API for (listener URLs, fault rules). Fault rules are
- * applied around each call: latency and injected errors before the handler runs, a lost reply
- * after it.
+ * The sandbox's HTTP endpoint: one port on 127.0.0.1 serving Auto Scaling, ELBv2, EC2, IAM and
+ * STS (query protocols) and S3 (REST-XML, path-style), told apart by the SigV4 credential scope,
+ * plus `/_sandbox/*` for things AWS has no API for (listener URLs, fault rules). A request for any
+ * other service is answered with an error naming it. Fault rules are applied around each call:
+ * latency and injected errors before the handler runs, a lost reply after it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -19,6 +19,7 @@ import {
   encodeQueryError,
   encodeQueryResult,
   encodeS3Error,
+  encodeUnservedError,
 } from "./protocol/query.js";
 import { createRuntime } from "./runtime/index.js";
 import { seed } from "./seed.js";
@@ -27,7 +28,10 @@ import { serveCloudWatch } from "./services/cloudwatch/http.js";
 import { startCloudWatch } from "./services/cloudwatch/index.js";
 import { ec2Handlers } from "./services/ec2/index.js";
 import { elbv2Handlers } from "./services/elbv2/index.js";
+import { iamHandlers } from "./services/iam/index.js";
+import { BUCKET_SETTINGS, bucketSettingOf } from "./services/s3/bucket-config.js";
 import { handleS3 } from "./services/s3/index.js";
+import { stsHandlers } from "./services/sts/index.js";
 import { SandboxState } from "./state.js";
 
 export interface SandboxOptions {
@@ -68,12 +72,16 @@ const QUERY_SERVICES: Record<string, QueryHandlers> = {
   autoscaling: autoscalingHandlers,
   elasticloadbalancing: elbv2Handlers,
   ec2: ec2Handlers,
+  iam: iamHandlers,
+  sts: stsHandlers,
 };
 const VERSION_TO_SERVICE: Record<string, string> = {
   "2011-01-01": "autoscaling",
   "2015-12-01": "elasticloadbalancing",
   "2016-11-15": "ec2",
   "2010-08-01": "monitoring",
+  "2010-05-08": "iam",
+  "2011-06-15": "sts",
 };
 const MAX_BODY = 1024 * 1024 * 1024;
 
@@ -208,6 +216,15 @@ async function handle(ctx: SandboxContext, req: IncomingMessage, res: ServerResp
     }
     return;
   }
+  if (service !== "s3") {
+    const { status, headers, body } = encodeUnservedError(service, req.headers, [
+      ...Object.keys(QUERY_SERVICES),
+      "s3",
+    ]);
+    res.writeHead(status, headers);
+    res.end(req.method === "HEAD" ? undefined : body);
+    return;
+  }
   // S3, path-style: /bucket/key
   const [, bucket, ...rest] = url.pathname.split("/");
   const key = rest.length > 0 ? decodeURIComponent(rest.join("/")) : undefined;
@@ -245,6 +262,11 @@ export function s3OperationName(req: {
 }): string {
   if (!req.bucket) return "ListBuckets";
   if (!req.key) {
+    const setting = bucketSettingOf(req.query);
+    if (setting) {
+      const verb = req.method === "PUT" ? "Put" : req.method === "DELETE" ? "Delete" : "Get";
+      return `${verb}${BUCKET_SETTINGS[setting]!.operation}`;
+    }
     if (req.method === "PUT") return "CreateBucket";
     if (req.method === "HEAD") return "HeadBucket";
     if (req.method === "DELETE") return "DeleteBucket";

@@ -21,8 +21,8 @@ export interface S3Object {
   headers?: Record<string, string>;
   /** the additional checksum sent with the upload (base64), returned when the reader asks for it */
   checksum?: { algorithm: string; value: string };
-  /** how many parts a multipart upload assembled it from */
-  partsCount?: number;
+  /** the sizes of the parts a multipart upload assembled it from, in order */
+  partSizes?: number[];
 }
 export interface MultipartPart {
   partNumber: number;
@@ -41,10 +41,17 @@ export interface MultipartUpload {
   headers?: Record<string, string>;
   parts: Map<number, MultipartPart>;
 }
+export interface BucketSetting {
+  body: string;
+  /** response headers that belong to the setting (e.g. lifecycle's minimum transition size) */
+  headers?: Record<string, string>;
+}
 export interface Bucket {
   name: string;
   createdAt: Date;
   objects: Map<string, S3Object>;
+  /** bucket settings by sub-resource (`versioning`, `lifecycle`, …), as the PUT sent them */
+  settings?: Map<string, BucketSetting>;
 }
 
 // ---------- EC2 ----------
@@ -68,11 +75,28 @@ export interface Subnet {
   availabilityZone: string;
   cidrBlock: string;
 }
+/** One rule of a security group, as `DescribeSecurityGroupRules` shows it: one peer each. */
+export interface SecurityGroupRule {
+  ruleId: string;
+  isEgress: boolean;
+  /** `tcp`, `udp`, `icmp`, `icmpv6`, `-1` (all) or a protocol number */
+  ipProtocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrIpv4?: string;
+  cidrIpv6?: string;
+  prefixListId?: string;
+  referencedGroupId?: string;
+  description?: string;
+  tags: Record<string, string>;
+}
 export interface SecurityGroup {
   groupId: string;
   groupName: string;
   description: string;
   vpcId: string;
+  rules: SecurityGroupRule[];
+  tags: Record<string, string>;
 }
 export interface LaunchTemplateData {
   imageId?: string;
@@ -144,6 +168,8 @@ export interface LoadBalancer {
   subnets: string[];
   securityGroups: string[];
   createdAt: Date;
+  /** attributes changed with ModifyLoadBalancerAttributes (the rest have AWS's defaults) */
+  attributes?: Record<string, string>;
 }
 export interface Listener {
   arn: string;
@@ -151,6 +177,8 @@ export interface Listener {
   port: number;
   protocol: string;
   defaultActions: Action[];
+  /** attributes changed with ModifyListenerAttributes (the rest have AWS's defaults) */
+  attributes?: Record<string, string>;
 }
 export interface Condition {
   Field?: string;
@@ -269,6 +297,52 @@ export type ScheduledAction = Record<string, unknown> & {
   AutoScalingGroupName: string;
 };
 
+// ---------- IAM (stored and returned, never enforced) ----------
+export interface IamRole {
+  roleName: string;
+  roleId: string;
+  path: string;
+  arn: string;
+  createdAt: Date;
+  /** the trust policy, JSON as sent */
+  assumeRolePolicyDocument: string;
+  description?: string;
+  maxSessionDuration: number;
+  permissionsBoundary?: string;
+  tags: Record<string, string>;
+  /** inline policies: name → JSON document as sent */
+  inlinePolicies: Map<string, string>;
+  attachedPolicyArns: string[];
+}
+export interface IamPolicyVersion {
+  versionId: string;
+  document: string;
+  createdAt: Date;
+}
+export interface IamPolicy {
+  policyName: string;
+  policyId: string;
+  path: string;
+  arn: string;
+  description?: string;
+  createdAt: Date;
+  updatedAt: Date;
+  defaultVersionId: string;
+  versions: IamPolicyVersion[];
+  /** the number the next CreatePolicyVersion takes (`v<n>`) */
+  nextVersion: number;
+  tags: Record<string, string>;
+}
+export interface IamInstanceProfile {
+  name: string;
+  id: string;
+  path: string;
+  arn: string;
+  createdAt: Date;
+  roleNames: string[];
+  tags: Record<string, string>;
+}
+
 // ---------- the store ----------
 export class SandboxState {
   readonly region: string;
@@ -296,6 +370,12 @@ export class SandboxState {
   readonly metrics: MetricStore;
   /** CloudWatch metric alarms by name */
   readonly alarms = new Map<string, MetricAlarm>();
+  /** IAM roles by name */
+  readonly iamRoles = new Map<string, IamRole>();
+  /** IAM customer managed policies by ARN */
+  readonly iamPolicies = new Map<string, IamPolicy>();
+  /** IAM instance profiles by name */
+  readonly iamInstanceProfiles = new Map<string, IamInstanceProfile>();
 
   constructor(region: string, clock: Clock) {
     this.region = region;
@@ -309,7 +389,7 @@ export class SandboxState {
 }
 
 /** A hex id like AWS's: `newId("i")` → `i-0a1b2c3d4e5f60718`. */
-export function newId(prefix: string, bytes = 8): string {
+export function newId(prefix: string, bytes = 9): string {
   return `${prefix}-${randomBytes(bytes).toString("hex").slice(0, 17)}`;
 }
 

@@ -3,7 +3,7 @@
  * clients, runs instance processes for Auto Scaling groups, and leaves no process behind when
  * it is stopped with Ctrl-C (SIGINT) or SIGTERM.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, readlinkSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -150,4 +150,54 @@ describe("switchyard sandbox (built CLI)", () => {
       }
     },
   );
+
+  it("prints how to point the AWS CLI and Terraform at it, and the AWS CLI then works", async () => {
+    await buildCli();
+    const child = spawn(process.execPath, [MAIN, "sandbox", "--port", "0"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    try {
+      const printed = await until(
+        () => (/\n {2}}\n/.test(stdout) ? stdout : undefined),
+        "the sandbox to print its Terraform provider block",
+      );
+      const endpoint = /switchyard sandbox on (http:\/\/127\.0\.0\.1:\d+)/.exec(printed)?.[1];
+      expect(endpoint).toBeDefined();
+      expect(printed).toContain(`export AWS_ENDPOINT_URL=${endpoint} AWS_DEFAULT_REGION=us-east-1`);
+      for (const name of ["autoscaling", "ec2", "elbv2", "iam", "s3", "sts"]) {
+        expect(printed).toMatch(new RegExp(`${name}\\s+= "${endpoint}"`));
+      }
+      for (const setting of [
+        "skip_credentials_validation = true",
+        "skip_requesting_account_id  = true",
+        "skip_metadata_api_check     = true",
+        "s3_use_path_style           = true",
+      ]) {
+        expect(printed).toContain(setting);
+      }
+      // the AWS CLI, with the environment printed above (when the machine has it)
+      const aws = spawnSync("aws", ["sts", "get-caller-identity", "--output", "json"], {
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          AWS_ENDPOINT_URL: endpoint,
+          AWS_DEFAULT_REGION: "us-east-1",
+          AWS_ACCESS_KEY_ID: "sandbox",
+          AWS_SECRET_ACCESS_KEY: "sandbox",
+        },
+      });
+      if (aws.error) {
+        console.warn(`sandbox-process: the AWS CLI is not installed; its call was not checked`);
+      } else {
+        expect(aws.status, aws.stderr).toBe(0);
+        expect(JSON.parse(aws.stdout)).toMatchObject({ Account: "123456789012" });
+      }
+    } finally {
+      child.kill("SIGINT");
+      await exited;
+    }
+  });
 });

@@ -5,7 +5,9 @@
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { IAMClient } from "@aws-sdk/client-iam";
 import { S3Client } from "@aws-sdk/client-s3";
+import { STSClient } from "@aws-sdk/client-sts";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 
 export interface SandboxClients {
@@ -14,6 +16,8 @@ export interface SandboxClients {
   ec2: EC2Client;
   elbv2: ElasticLoadBalancingV2Client;
   autoscaling: AutoScalingClient;
+  iam: IAMClient;
+  sts: STSClient;
   stop(): Promise<void>;
 }
 
@@ -32,14 +36,18 @@ export async function sandboxWithClients(
   const ec2 = new EC2Client(config);
   const elbv2 = new ElasticLoadBalancingV2Client(config);
   const autoscaling = new AutoScalingClient(config);
+  const iam = new IAMClient(config);
+  const sts = new STSClient(config);
   return {
     sandbox,
     s3,
     ec2,
     elbv2,
     autoscaling,
+    iam,
+    sts,
     async stop() {
-      for (const c of [s3, ec2, elbv2, autoscaling]) c.destroy();
+      for (const c of [s3, ec2, elbv2, autoscaling, iam, sts]) c.destroy();
       await sandbox.stop();
     },
   };

@@ -58,11 +58,32 @@ export async function sandboxListenerUrl(
   return listeners.find((l) => l.listenerArn === listenerArn)?.url ?? undefined;
 }
 
+/** The services `switchyard sandbox` serves, by their Terraform AWS provider `endpoints` names. */
+export const TERRAFORM_ENDPOINTS = ["autoscaling", "ec2", "elbv2", "iam", "s3", "sts"] as const;
+
+/** A Terraform AWS provider block pointed at a sandbox: endpoints, dummy keys, no AWS checks. */
+export function terraformProvider(endpoint: string, region: string): string[] {
+  return [
+    'provider "aws" {',
+    `  region                      = "${region}"`,
+    '  access_key                  = "sandbox"',
+    '  secret_key                  = "sandbox"',
+    "  skip_credentials_validation = true",
+    "  skip_requesting_account_id  = true",
+    "  skip_metadata_api_check     = true",
+    "  s3_use_path_style           = true",
+    "  endpoints {",
+    ...TERRAFORM_ENDPOINTS.map((name) => `    ${name.padEnd(11)} = "${endpoint}"`),
+    "  }",
+    "}",
+  ];
+}
+
 export function registerSandbox(program: Command, { io, state }: CommandContext): void {
   const sandbox = program
     .command("sandbox")
     .description(
-      "serve the local AWS-compatible cloud (Auto Scaling, ELBv2, EC2, S3) in the foreground",
+      "serve the local AWS-compatible cloud (Auto Scaling, ELBv2, EC2, S3, IAM, STS) in the foreground",
     )
     .option("--port <port>", "TCP port on 127.0.0.1 (0 picks a free one)", parsePort, 4566)
     .option(
@@ -121,6 +142,14 @@ export function registerSandbox(program: Command, { io, state }: CommandContext)
             "  switchyard sandbox bootstrap web/dev --write-config switchyard.config.yaml",
             "  switchyard deploy web/dev --release r1    # after uploading releases to s3://releases/web/dev/",
             "Any credentials work. Ctrl-C stops it and every instance it runs.",
+            "",
+            "The AWS CLI:",
+            `  export AWS_ENDPOINT_URL=${endpoint} AWS_DEFAULT_REGION=${running.region}`,
+            "  export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox",
+            "  aws elbv2 describe-load-balancers",
+            "",
+            "Terraform (a provider block for your own stack; IAM is stored, not enforced):",
+            ...terraformProvider(endpoint, running.region).map((line) => `  ${line}`),
           ]) {
             writeLine(io.stdout, line);
           }

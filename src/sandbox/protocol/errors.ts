@@ -23,6 +23,8 @@ export const validationError = (message: string): AwsError =>
 export const THROTTLING_CODES: Record<string, { code: string; status: number; message: string }> = {
   autoscaling: { code: "Throttling", status: 400, message: "Rate exceeded" },
   elasticloadbalancing: { code: "Throttling", status: 400, message: "Rate exceeded" },
+  iam: { code: "Throttling", status: 400, message: "Rate exceeded" },
+  sts: { code: "Throttling", status: 400, message: "Rate exceeded" },
   ec2: { code: "RequestLimitExceeded", status: 503, message: "Request limit exceeded." },
   monitoring: { code: "Throttling", status: 400, message: "Rate exceeded" },
   s3: { code: "SlowDown", status: 503, message: "Please reduce your request rate." },

@@ -114,6 +114,8 @@ export const NAMESPACES: Record<string, string> = {
   elasticloadbalancing: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
   ec2: "http://ec2.amazonaws.com/doc/2016-11-15/",
   monitoring: "http://monitoring.amazonaws.com/doc/2010-08-01/",
+  iam: "https://iam.amazonaws.com/doc/2010-05-08/",
+  sts: "https://sts.amazonaws.com/doc/2011-06-15/",
 };
 
 export function encodeQueryResult(service: string, action: string, result: unknown): string {
@@ -136,4 +138,28 @@ export function encodeQueryError(service: string, error: AwsError): string {
 
 export function encodeS3Error(error: AwsError, resource = ""): string {
   return `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message><Resource>${escapeXml(resource)}</Resource><RequestId>${randomUUID()}</RequestId></Error>`;
+}
+
+/**
+ * The answer to a request for a service the sandbox does not serve, in the protocol the client
+ * most likely expects: JSON (`__type`, with `x-amzn-ErrorType`) for JSON and REST-JSON clients,
+ * the query protocol's XML error for form-encoded requests. The message names the service.
+ */
+export function encodeUnservedError(
+  service: string,
+  headers: Record<string, string | string[] | undefined>,
+  served: readonly string[],
+): { status: number; headers: Record<string, string>; body: string } {
+  const code = "UnrecognizedService";
+  const message = `the switchyard sandbox does not serve the '${service}' service (it serves ${served.join(", ")})`;
+  const contentType = String(headers["content-type"] ?? "");
+  if (contentType.startsWith("application/x-www-form-urlencoded")) {
+    const body = `<?xml version="1.0" encoding="UTF-8"?><ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+    return { status: 400, headers: { "content-type": "text/xml" }, body };
+  }
+  return {
+    status: 400,
+    headers: { "content-type": "application/json", "x-amzn-errortype": code },
+    body: JSON.stringify({ __type: code, message }),
+  };
 }

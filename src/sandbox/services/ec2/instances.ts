@@ -80,6 +80,11 @@ function settingsOf(ctx: SandboxContext, instance: Instance): LaunchSettings {
   return settings;
 }
 
+/** The security groups an instance was launched into (from its launch template version). */
+export function instanceSecurityGroupIds(ctx: SandboxContext, instance: Instance): string[] {
+  return settingsOf(ctx, instance).securityGroupIds;
+}
+
 const instanceFields: FilterFields<Instance> = {
   "instance-id": (i) => [i.instanceId],
   "instance-state-name": (i) => [i.state],
@@ -231,6 +236,11 @@ function describeTags(params: Params, ctx: SandboxContext) {
       .filter((i) => isVisible(ctx, i))
       .map((i) => ({ resourceId: i.instanceId, resourceType: "instance", tags: instanceTags(i) })),
     ...launchTemplateTags(ctx),
+    ...[...ctx.state.securityGroups.values()].map((g) => ({
+      resourceId: g.groupId,
+      resourceType: "security-group",
+      tags: g.tags,
+    })),
   ];
   const byTag = filters.filter((f) => f.name.startsWith("tag:"));
   const rows = resources

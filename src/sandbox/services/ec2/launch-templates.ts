@@ -22,6 +22,7 @@ import {
   strings,
   toWireTags,
 } from "./common.js";
+import { readTagList } from "./tags.js";
 
 const NAME = /^[a-zA-Z0-9().\-/_]{3,128}$/;
 const TEMPLATE_ID = /^lt-[0-9a-z]{8,17}$/i;
@@ -91,7 +92,7 @@ function readData(
   if (input.TagSpecification !== undefined) {
     extra.tagSpecifications = list<Record<string, unknown>>(input.TagSpecification).map((spec) => ({
       resourceType: str(spec?.ResourceType) ?? "",
-      tags: readTags(spec?.Tag),
+      tags: readTagList(spec?.Tag),
     }));
   }
   const metadata = input.MetadataOptions;
@@ -124,25 +125,6 @@ export function checkUserData(userData: string): void {
   }
 }
 
-function readTags(raw: unknown): Record<string, string> {
-  const tags: Record<string, string> = {};
-  for (const tag of list<Record<string, unknown>>(raw)) {
-    const key = str(tag?.Key);
-    if (!key) throw missingParameter("Tag.Key");
-    if (key.length > 128) {
-      throw invalidParameterValue(`Tag key exceeds the maximum length of 128 characters: ${key}`);
-    }
-    if (key.toLowerCase().startsWith("aws:")) {
-      throw invalidParameterValue(`Tag keys starting with 'aws:' are reserved for internal use`);
-    }
-    tags[key] = str(tag.Value) ?? "";
-  }
-  if (Object.keys(tags).length > 50) {
-    throw invalidParameterValue("The number of tags must not exceed 50 per resource");
-  }
-  return tags;
-}
-
 /** Tags for the launch template itself (`TagSpecification.N.ResourceType=launch-template`). */
 function readTemplateTags(params: Params): Record<string, string> {
   const tags: Record<string, string> = {};
@@ -153,7 +135,7 @@ function readTemplateTags(params: Params): Record<string, string> {
         `'${type ?? ""}' is not a valid taggable resource type for this operation.`,
       );
     }
-    Object.assign(tags, readTags(spec.Tag));
+    Object.assign(tags, readTagList(spec.Tag));
   }
   return tags;
 }

@@ -1,22 +1,27 @@
 /**
- * The read-only part of the account: images, VPCs, subnets and security groups. The sandbox
- * seeds them (seed.ts); EC2 here only describes them.
+ * The read-only part of the account: images, VPCs (and their attributes), subnets, and the
+ * network interfaces of running instances and load balancers. The sandbox seeds images, VPCs and
+ * subnets (seed.ts); EC2 here only describes them.
  */
+import { createHash } from "node:crypto";
 import type { QueryHandlers, SandboxContext } from "../../context.js";
 import { AwsError } from "../../protocol/errors.js";
-import type { Params } from "../../protocol/query.js";
-import type { Image, SecurityGroup, Subnet, Vpc } from "../../state.js";
+import { type Params, str } from "../../protocol/query.js";
+import type { Image, Subnet, Vpc } from "../../state.js";
 import { ACCOUNT_ID } from "../../state.js";
 import {
   checkDryRun,
   checkFilterNames,
   type FilterFields,
+  invalidParameterValue,
   matchesFilters,
+  missingParameter,
   notFoundList,
   page,
   readFilters,
   strings,
 } from "./common.js";
+import { instanceSecurityGroupIds } from "./instances.js";
 
 const AMI_ID = /^ami-[0-9a-z]{8,17}$/i;
 
@@ -85,6 +90,7 @@ function imageWire(image: Image) {
 const vpcFields: FilterFields<Vpc> = {
   "vpc-id": (v) => [v.vpcId],
   "is-default": (v) => [String(v.isDefault)],
+  isDefault: (v) => [String(v.isDefault)],
   "cidr-block": (v) => [v.cidrBlock],
   cidr: (v) => [v.cidrBlock],
   "cidr-block-association.cidr-block": (v) => [v.cidrBlock],
@@ -193,67 +199,159 @@ function availableAddresses(cidr: string): number {
   return Math.max(0, 2 ** (32 - bits) - 5);
 }
 
-function describeSecurityGroups(params: Params, ctx: SandboxContext) {
+const VPC_ATTRIBUTES = [
+  "enableDnsSupport",
+  "enableDnsHostnames",
+  "enableNetworkAddressUsageMetrics",
+] as const;
+
+/** DescribeVpcAttribute: a default VPC resolves DNS names and gives instances DNS hostnames. */
+function describeVpcAttribute(params: Params, ctx: SandboxContext) {
   checkDryRun(params);
-  const ids = strings(params.GroupId);
-  const names = strings(params.GroupName);
-  const filters = readFilters(params);
-  const fields: FilterFields<SecurityGroup> = {
-    "group-id": (g) => [g.groupId],
-    "group-name": (g) => [g.groupName],
-    "vpc-id": (g) => [g.vpcId],
-    description: (g) => [g.description],
-    "owner-id": () => [ACCOUNT_ID],
-  };
-  checkFilterNames(filters, fields, true);
-  const groups = [...ctx.state.securityGroups.values()];
-  const missingId = ids.find((id) => !ctx.state.securityGroups.has(id));
-  if (missingId) {
-    throw new AwsError("InvalidGroup.NotFound", `The security group '${missingId}' does not exist`);
-  }
-  const defaultVpc = [...ctx.state.vpcs.values()].find((v) => v.isDefault);
-  const missingName = names.find(
-    (name) => !groups.some((g) => g.groupName === name && g.vpcId === defaultVpc?.vpcId),
-  );
-  if (missingName) {
-    throw new AwsError(
-      "InvalidGroup.NotFound",
-      `The security group '${missingName}' does not exist in default VPC '${defaultVpc?.vpcId ?? "none"}'`,
+  const vpcId = str(params.VpcId);
+  if (!vpcId) throw missingParameter("VpcId");
+  const attribute = str(params.Attribute);
+  if (!attribute) throw missingParameter("Attribute");
+  if (!(VPC_ATTRIBUTES as readonly string[]).includes(attribute)) {
+    throw invalidParameterValue(
+      `Value (${attribute}) for parameter attribute is invalid. Unknown attribute.`,
     );
   }
-  const selected = groups.filter(
-    (g) =>
-      (ids.length === 0 || ids.includes(g.groupId)) &&
-      (names.length === 0 || (names.includes(g.groupName) && g.vpcId === defaultVpc?.vpcId)) &&
-      matchesFilters(g, filters, fields, noTags),
+  const vpc = ctx.state.vpcs.get(vpcId);
+  if (!vpc) throw new AwsError("InvalidVpcID.NotFound", `The vpc ID '${vpcId}' does not exist`);
+  const value = attribute !== "enableNetworkAddressUsageMetrics";
+  return { vpcId, [attribute]: { value } };
+}
+
+interface NetworkInterfaceView {
+  id: string;
+  subnet: Subnet;
+  description: string;
+  privateIp: string;
+  groups: string[];
+  interfaceType: string;
+  requesterId?: string;
+  instanceId?: string;
+}
+
+/** A stable id and address for an interface the sandbox derives from its owner and subnet. */
+function interfaceIdentity(owner: string, subnet: Subnet): { id: string; privateIp: string } {
+  const digest = createHash("sha256").update(`${owner}/${subnet.subnetId}`).digest();
+  const base = subnet.cidrBlock.split("/")[0]!.split(".").map(Number);
+  const host = 4 + (digest.readUInt16BE(0) % 4000);
+  const ip = [base[0], base[1], (base[2] ?? 0) + Math.floor(host / 256), host % 256].join(".");
+  return { id: `eni-${digest.toString("hex").slice(0, 17)}`, privateIp: ip };
+}
+
+/**
+ * The interfaces behind what runs: one per running instance (its private address) and one per
+ * subnet of each load balancer (`ELB app/<name>/<id>`, requester-managed). They appear and go
+ * with their owners and cannot be created or changed.
+ */
+function networkInterfaces(ctx: SandboxContext): NetworkInterfaceView[] {
+  const views: NetworkInterfaceView[] = [];
+  for (const instance of ctx.state.instances.values()) {
+    if (instance.state === "terminated") continue;
+    const subnet = ctx.state.subnets.get(instance.subnetId);
+    if (!subnet) continue;
+    views.push({
+      id: interfaceIdentity(instance.instanceId, subnet).id,
+      subnet,
+      description: "",
+      privateIp: instance.privateIpAddress,
+      groups: instanceSecurityGroupIds(ctx, instance),
+      interfaceType: "interface",
+      instanceId: instance.instanceId,
+    });
+  }
+  for (const lb of ctx.state.loadBalancers.values()) {
+    const suffix = lb.arn.slice(lb.arn.indexOf(":loadbalancer/") + ":loadbalancer/".length);
+    for (const subnetId of lb.subnets) {
+      const subnet = ctx.state.subnets.get(subnetId);
+      if (!subnet) continue;
+      const { id, privateIp } = interfaceIdentity(lb.arn, subnet);
+      views.push({
+        id,
+        subnet,
+        description: `ELB ${suffix}`,
+        privateIp,
+        groups: lb.securityGroups,
+        interfaceType: "interface",
+        requesterId: "amazon-elb",
+      });
+    }
+  }
+  return views;
+}
+
+const interfaceFields: FilterFields<NetworkInterfaceView> = {
+  "network-interface-id": (n) => [n.id],
+  description: (n) => [n.description],
+  "group-id": (n) => n.groups,
+  "vpc-id": (n) => [n.subnet.vpcId],
+  "subnet-id": (n) => [n.subnet.subnetId],
+  "availability-zone": (n) => [n.subnet.availabilityZone],
+  "attachment.instance-id": (n) => [n.instanceId],
+  "attachment.status": () => ["attached"],
+  "private-ip-address": (n) => [n.privateIp],
+  "addresses.private-ip-address": (n) => [n.privateIp],
+  status: () => ["in-use"],
+  "interface-type": (n) => [n.interfaceType],
+  "requester-id": (n) => [n.requesterId],
+  "requester-managed": (n) => [String(n.requesterId !== undefined)],
+  "owner-id": () => [ACCOUNT_ID],
+};
+
+function describeNetworkInterfaces(params: Params, ctx: SandboxContext) {
+  checkDryRun(params);
+  const ids = strings(params.NetworkInterfaceId);
+  const filters = readFilters(params);
+  checkFilterNames(filters, interfaceFields, true);
+  const all = networkInterfaces(ctx);
+  const missing = ids.find((id) => !all.some((n) => n.id === id));
+  if (missing) {
+    throw new AwsError(
+      "InvalidNetworkInterfaceID.NotFound",
+      `The networkInterface ID '${missing}' does not exist`,
+    );
+  }
+  const selected = all.filter(
+    (n) =>
+      (ids.length === 0 || ids.includes(n.id)) &&
+      matchesFilters(n, filters, interfaceFields, noTags),
   );
-  const { items, nextToken } = page(selected, (g) => g.groupId, params, { min: 5, max: 1000 });
+  const { items, nextToken } = page(selected, (n) => n.id, params, { min: 5, max: 1000 });
   return {
-    securityGroupInfo: items.map((g) => ({
+    networkInterfaceSet: items.map((n) => ({
+      networkInterfaceId: n.id,
+      subnetId: n.subnet.subnetId,
+      vpcId: n.subnet.vpcId,
+      availabilityZone: n.subnet.availabilityZone,
+      description: n.description,
       ownerId: ACCOUNT_ID,
-      groupId: g.groupId,
-      groupName: g.groupName,
-      groupDescription: g.description,
-      vpcId: g.vpcId,
-      securityGroupArn: ctx.state.arn("ec2", `security-group/${g.groupId}`),
-      ipPermissions: [
-        {
-          ipProtocol: "-1",
-          groups: [{ userId: ACCOUNT_ID, groupId: g.groupId }],
-          ipRanges: [],
-          ipv6Ranges: [],
-          prefixListIds: [],
-        },
-      ],
-      ipPermissionsEgress: [
-        {
-          ipProtocol: "-1",
-          groups: [],
-          ipRanges: [{ cidrIp: "0.0.0.0/0" }],
-          ipv6Ranges: [],
-          prefixListIds: [],
-        },
-      ],
+      requesterId: n.requesterId,
+      requesterManaged: n.requesterId !== undefined,
+      status: "in-use",
+      macAddress: `02:${n.id.slice(4, 14).match(/../g)?.join(":") ?? "00:00:00:00:00"}`,
+      privateIpAddress: n.privateIp,
+      sourceDestCheck: true,
+      interfaceType: n.interfaceType,
+      groupSet: n.groups.map((groupId) => ({
+        groupId,
+        groupName: ctx.state.securityGroups.get(groupId)?.groupName,
+      })),
+      attachment: n.instanceId
+        ? {
+            attachmentId: `eni-attach-${n.id.slice(4)}`,
+            instanceId: n.instanceId,
+            instanceOwnerId: ACCOUNT_ID,
+            deviceIndex: 0,
+            status: "attached",
+            deleteOnTermination: true,
+          }
+        : undefined,
+      privateIpAddressesSet: [{ privateIpAddress: n.privateIp, primary: true }],
+      ipv6AddressesSet: [],
       tagSet: [],
     })),
     nextToken,
@@ -269,5 +367,6 @@ export const networkHandlers: QueryHandlers = {
   DescribeImages: describeImages,
   DescribeVpcs: describeVpcs,
   DescribeSubnets: describeSubnets,
-  DescribeSecurityGroups: describeSecurityGroups,
+  DescribeVpcAttribute: describeVpcAttribute,
+  DescribeNetworkInterfaces: describeNetworkInterfaces,
 };

@@ -4,6 +4,7 @@ import type { QueryHandlers } from "../../context.js";
 import { AwsError, validationError } from "../../protocol/errors.js";
 import { list, str } from "../../protocol/query.js";
 import { hex, type LoadBalancer } from "../../state.js";
+import { hasDeletionProtection } from "./attributes.js";
 import {
   actionsOfListener,
   dropTags,
@@ -147,6 +148,12 @@ export const loadBalancerHandlers: QueryHandlers = {
     const lb = state.loadBalancers.get(arn);
     // Deleting a load balancer that is already gone succeeds, as in AWS.
     if (!lb) return {};
+    if (hasDeletionProtection(lb)) {
+      throw new AwsError(
+        "OperationNotPermitted",
+        `Load balancer '${lb.arn}' cannot be deleted because deletion protection is enabled`,
+      );
+    }
     const affected: string[] = [];
     for (const listener of listenersOf(state, lb.arn)) {
       affected.push(...targetGroupArnsOf(actionsOfListener(state, listener)));

@@ -1,11 +1,12 @@
 /**
  * The sandbox's S3, path-style REST-XML: routes a request by method, bucket, key and
- * sub-resource to its operation. Objects live in `state.buckets`; uploads in progress in
+ * sub-resource to its operation (bucket settings such as `?versioning` in bucket-config.ts). Objects live in `state.buckets`; uploads in progress in
  * `state.multipartUploads`.
  */
 import type { S3Handler, S3Request, S3Response, SandboxContext } from "../../context.js";
 import { AwsError } from "../../protocol/errors.js";
 import type { SandboxState } from "../../state.js";
+import { bucketSetting, bucketSettingOf } from "./bucket-config.js";
 import {
   createBucket,
   deleteBucket,
@@ -27,28 +28,12 @@ import { copyObject, deleteObject, deleteObjects, getObject, putObject } from ".
 
 /** Bucket sub-resources the sandbox does not model: answered with 501 NotImplemented. */
 const UNSUPPORTED_BUCKET_SUBRESOURCES = [
-  "accelerate",
-  "acl",
   "analytics",
-  "cors",
-  "encryption",
   "intelligent-tiering",
   "inventory",
-  "lifecycle",
-  "logging",
   "metrics",
-  "notification",
-  "object-lock",
-  "ownershipControls",
-  "policy",
   "policyStatus",
-  "publicAccessBlock",
-  "replication",
-  "requestPayment",
-  "tagging",
-  "versioning",
   "versions",
-  "website",
 ];
 const UNSUPPORTED_OBJECT_SUBRESOURCES = [
   "acl",
@@ -80,6 +65,8 @@ export const handleS3: S3Handler = (req, ctx) => {
 function bucketOperation(req: S3Request, ctx: SandboxContext, bucket: string): S3Response {
   const unsupported = UNSUPPORTED_BUCKET_SUBRESOURCES.find((name) => req.query.has(name));
   if (unsupported) throw notImplemented(`the bucket ?${unsupported} sub-resource`);
+  const setting = bucketSettingOf(req.query);
+  if (setting) return bucketSetting(req, ctx, bucket, setting);
   switch (req.method) {
     case "PUT":
       return createBucket(req, ctx, bucket);

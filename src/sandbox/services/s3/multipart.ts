@@ -164,7 +164,7 @@ export function completeMultipartUpload(
     lastModified: new Date(ctx.clock.now()),
     contentType: upload.contentType,
     metadata: upload.metadata,
-    partsCount: parts.length,
+    partSizes: parts.map((p) => p.body.length),
   };
   if (upload.headers) object.headers = upload.headers;
   bucket.objects.set(key, object);

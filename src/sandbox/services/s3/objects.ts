@@ -71,8 +71,7 @@ export function getObject(
   const bucket = requireBucket(ctx.state, bucketName);
   const object = bucket.objects.get(key);
   if (!object) throw noSuchKey();
-  if (req.query.has("partNumber"))
-    throw new AwsError("NotImplemented", "partNumber reads are not supported by the sandbox", 501);
+  const part = partOf(req, object);
   const condition = readCondition(req, object);
   if (condition === "precondition-failed") throw preconditionFailed();
   if (condition === "not-modified") {
@@ -88,10 +87,16 @@ export function getObject(
   for (const [name, value] of Object.entries(object.headers ?? {})) headers[name] = value;
   for (const [name, value] of Object.entries(object.metadata))
     headers[`x-amz-meta-${name}`] = value;
-  if (object.partsCount !== undefined) headers["x-amz-mp-parts-count"] = String(object.partsCount);
   applyResponseOverrides(req, headers);
 
   const size = object.body.length;
+  if (part) {
+    // S3 names the part count only when a part is asked for, and only for a multipart object.
+    if (object.partSizes) headers["x-amz-mp-parts-count"] = String(object.partSizes.length);
+    headers["content-range"] = `bytes ${part.start}-${part.end}/${size}`;
+    headers["content-length"] = String(part.end - part.start + 1);
+    return { status: 206, headers, body: object.body.subarray(part.start, part.end + 1) };
+  }
   const range = parseRange(header(req, "range"), size);
   if (range) {
     headers["content-range"] = `bytes ${range.start}-${range.end}/${size}`;
@@ -104,6 +109,36 @@ export function getObject(
   }
   headers["content-length"] = String(size);
   return { status: 200, headers, body: object.body };
+}
+
+const MAX_PART_NUMBER = 10_000;
+
+/**
+ * `?partNumber=N` on GetObject and HeadObject: the byte range of that part of a multipart
+ * object (an object uploaded whole has one part, the whole of it).
+ */
+function partOf(req: S3Request, object: S3Object): { start: number; end: number } | undefined {
+  const raw = req.query.get("partNumber");
+  if (raw === null) return undefined;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_PART_NUMBER)) {
+    throw new AwsError(
+      "InvalidArgument",
+      `Part number must be an integer between 1 and ${MAX_PART_NUMBER}, inclusive`,
+    );
+  }
+  if (header(req, "range") !== undefined) {
+    throw new AwsError(
+      "InvalidRequest",
+      "Cannot specify both Range header and partNumber query parameter",
+    );
+  }
+  const sizes = object.partSizes ?? [object.body.length];
+  if (n > sizes.length) {
+    throw new AwsError("InvalidPartNumber", "The requested partnumber is not satisfiable", 416);
+  }
+  const start = sizes.slice(0, n - 1).reduce((sum, size) => sum + size, 0);
+  return { start, end: start + sizes[n - 1]! - 1 };
 }
 
 const RESPONSE_OVERRIDES: Record<string, string> = {
@@ -247,7 +282,7 @@ export function copyObject(
   const headers = directive === "COPY" ? from.headers : storedHeadersOf(req);
   if (headers) object.headers = { ...headers };
   if (from.checksum) object.checksum = { ...from.checksum };
-  if (from.partsCount !== undefined) object.partsCount = from.partsCount;
+  if (from.partSizes !== undefined) object.partSizes = [...from.partSizes];
   bucket.objects.set(key, object);
   return xmlResponse("CopyObjectResult", {
     ETag: object.etag,
