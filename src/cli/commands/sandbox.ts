@@ -59,7 +59,15 @@ export async function sandboxListenerUrl(
 }
 
 /** The services `switchyard sandbox` serves, by their Terraform AWS provider `endpoints` names. */
-export const TERRAFORM_ENDPOINTS = ["autoscaling", "ec2", "elbv2", "iam", "s3", "sts"] as const;
+export const TERRAFORM_ENDPOINTS = [
+  "autoscaling",
+  "cloudwatch",
+  "ec2",
+  "elbv2",
+  "iam",
+  "s3",
+  "sts",
+] as const;
 
 /** A Terraform AWS provider block pointed at a sandbox: endpoints, dummy keys, no AWS checks. */
 export function terraformProvider(endpoint: string, region: string): string[] {
@@ -83,7 +91,7 @@ export function registerSandbox(program: Command, { io, state }: CommandContext)
   const sandbox = program
     .command("sandbox")
     .description(
-      "serve the local AWS-compatible cloud (Auto Scaling, ELBv2, EC2, S3, IAM, STS) in the foreground",
+      "serve the local AWS-compatible cloud (Auto Scaling, ELBv2, EC2, S3, CloudWatch, IAM, STS) in the foreground",
     )
     .option("--port <port>", "TCP port on 127.0.0.1 (0 picks a free one)", parsePort, 4566)
     .option(
@@ -140,7 +148,8 @@ export function registerSandbox(program: Command, { io, state }: CommandContext)
             "Use it from another terminal:",
             `  export AWS_ENDPOINT_URL=${endpoint}`,
             "  switchyard sandbox bootstrap web/dev --write-config switchyard.config.yaml",
-            "  switchyard deploy web/dev --release r1    # after uploading releases to s3://releases/web/dev/",
+            "  switchyard release push <folder with a Procfile> --service web/dev --version r1",
+            "  switchyard deploy web/dev --release r1",
             "Any credentials work. Ctrl-C stops it and every instance it runs.",
             "",
             "The AWS CLI:",
