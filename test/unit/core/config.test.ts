@@ -162,6 +162,9 @@ describe("loadConfig", () => {
           userData: join(dir, "userdata.sh.tmpl"),
           gates: [`${join(dir, "scripts/smoke.sh")} --fast`, "curl -fsS http://example.com/health"],
           retire: { keep: 1, minAge: 86_400_000 },
+          alarms: [],
+          alarmsUnreadable: "fail",
+          metrics: { period: 60_000, lag: 60_000 },
         },
       },
     };
