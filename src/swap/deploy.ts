@@ -331,6 +331,12 @@ function confirmedPlan(confirmed: SwapPlan, fresh: SwapPlan, swapId: string): Sw
   return { ...confirmed, swapId };
 }
 
+/** A difference of rates as percentage points: `1 point`, `0.5 points`. */
+function points(fraction: number): string {
+  const n = +(fraction * 100).toFixed(3);
+  return `${n} point${n === 1 ? "" : "s"}`;
+}
+
 /** A plan as words, for `deploy --dry-run` and the wizard. */
 export function describePlan(plan: SwapPlan): string[] {
   const lines = [
@@ -357,7 +363,7 @@ export function describePlan(plan: SwapPlan): string[] {
       : "";
     lines.push(
       plan.blue
-        ? `analysis     green vs blue at each step below 100%: 5xx rate at most ${+(a.minDifference * 100).toFixed(3)} points above blue's (α ${a.alpha})${latency}; at least ${a.minRequests} requests each, else the bake is extended up to ${formatDuration(a.maxExtensionMs)}, then ${a.onInsufficientData}`
+        ? `analysis     green vs blue at each step below 100%: 5xx rate at most ${points(a.minDifference)} above blue's (α ${a.alpha})${latency}; at least ${a.minRequests} requests each, else the bake is extended up to ${formatDuration(a.maxExtensionMs)}, then ${a.onInsufficientData}`
         : "analysis     none: a first deploy has no blue to compare with",
     );
   }
