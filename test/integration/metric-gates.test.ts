@@ -3,13 +3,19 @@
  * with blue on the load balancer's metrics at the end of each bake. One world, scenarios in
  * order, at time scale 0.01 (a metric period is 0.6 s, the publishing lag 0.6 s).
  */
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DescribeAutoScalingGroupsCommand } from "@aws-sdk/client-auto-scaling";
 import { PutMetricAlarmCommand } from "@aws-sdk/client-cloudwatch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../../src/cli/run.js";
 import { exitCodeOf } from "../../src/core/errors.js";
 import type { SwitchyardEvent } from "../../src/core/events.js";
 import { type Load, startLoad } from "../helpers/load.js";
 import { listenerWeights, SERVICE, type SwapWorld, swapWorld } from "../helpers/swap-world.js";
+import { memoryIo } from "../unit/cli/helpers.js";
 
 const SCALE = 0.01;
 
@@ -37,7 +43,9 @@ describe("metric gates", () => {
       config: {
         steps: [50, 100],
         bake: 1.5,
-        analysis: { minRequests: 200, maxExtension: "1s" },
+        // the bake is extended (a period at a time) while a side has fewer than 200 requests:
+        // enough for 5 % errors against none to be significant on a busy machine's traffic
+        analysis: { minRequests: 200, maxExtension: "5s" },
         metrics: { period: 60 * SCALE, lag: 60 * SCALE * 1.5 },
       },
     });
@@ -70,7 +78,7 @@ describe("metric gates", () => {
 
   it("a flaky green (5 % of requests fail) is caught by the judge and rolled back (exit 4)", async () => {
     const from = world.events.length;
-    const result = await world.yard.deploy(SERVICE, { release: "flaky" }).result;
+    const result = await world.yard.deploy(SERVICE, { release: "flaky", bakeMs: 2_500 }).result;
     expect(result.ok).toBe(false);
     expect(result.error?.code).toBe("ANALYSIS_FAILED");
     expect(exitCodeOf(result.error)).toBe(4);
@@ -127,20 +135,60 @@ describe("metric gates", () => {
     expect(exitCodeOf(error)).toBe(2);
     expect(await groups()).toEqual(before);
     expect(await listenerWeights(world)).toEqual({ "web-test-v001": 0, "web-test-v002": 100 });
+
+    // the same from the command line; --dry-run lists the gates that would run
+    const dir = await mkdtemp(join(tmpdir(), "switchyard-gates-"));
+    const saved = { ...process.env };
+    try {
+      await writeFile(join(dir, "switchyard.config.json"), JSON.stringify(world.config));
+      process.env.AWS_ACCESS_KEY_ID = "test";
+      process.env.AWS_SECRET_ACCESS_KEY = "test";
+      const cli = async (argv: string[]) => {
+        const m = memoryIo({ cwd: dir });
+        const code = await runCli(["--endpoint-url", world.sandbox.endpoint, ...argv], m.io);
+        return { code, stdout: m.stdout.text(), stderr: m.stderr.text() };
+      };
+      const missing = await cli(["deploy", SERVICE, "--release", "r3", "--alarm", "no-such-alarm"]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(
+        /error PREFLIGHT_FAILED: .*no CloudWatch alarm is named no-such-alarm/,
+      );
+      const plan = await cli([
+        "deploy",
+        SERVICE,
+        "--release",
+        "r3",
+        "--alarm",
+        "web-test-5xx",
+        "--dry-run",
+      ]);
+      expect(plan.code).toBe(0);
+      expect(plan.stdout).toMatch(
+        /^alarms +web-test-5xx \(read during every bake; ALARM rolls back\)$/m,
+      );
+      expect(plan.stdout).toMatch(
+        /^analysis +green vs blue at each step below 100%: 5xx rate at most 0\.5 points/m,
+      );
+      expect(await groups()).toEqual(before);
+    } finally {
+      process.env = saved;
+      await rm(dir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   it("no traffic: too little data fails by default, and passes with onInsufficientData: pass", async () => {
     await load.stop();
     // the last requests' periods are published before the quiet swap begins
     await new Promise((r) => setTimeout(r, 3 * 60 * SCALE * 1000));
-    const quiet = await world.yard.deploy(SERVICE, { release: "r3" }).result;
+    const service = world.config.services[SERVICE]!;
+    service.analysis = { ...service.analysis, maxExtension: "1s" };
+    const quiet = await world.another().deploy(SERVICE, { release: "r3" }).result;
     expect(quiet.error?.code).toBe("ANALYSIS_FAILED");
     expect(quiet.error?.message).toMatch(
       /too little traffic to judge green at 50% \(onInsufficientData: fail\)/,
     );
     expect(exitCodeOf(quiet.error)).toBe(4);
 
-    const service = world.config.services[SERVICE]!;
     service.analysis = { ...service.analysis, onInsufficientData: "pass" };
     const lenient = world.another();
     const from = world.events.length;
