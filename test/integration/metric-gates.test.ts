@@ -44,8 +44,13 @@ describe("metric gates", () => {
         steps: [50, 100],
         bake: 1.5,
         // the bake is extended (a period at a time) while a side has fewer than 200 requests:
-        // enough for 5 % errors against none to be significant on a busy machine's traffic
-        analysis: { minRequests: 200, maxExtension: "5s" },
+        // enough for 5 % errors against none to be significant on a busy machine's traffic;
+        // latency with a wide margin, as loopback's p99 jitters on a loaded machine
+        analysis: {
+          minRequests: 200,
+          maxExtension: "5s",
+          latency: { stat: "p99", maxRatio: 3, floor: "250ms" },
+        },
         metrics: { period: 60 * SCALE, lag: 60 * SCALE * 1.5 },
       },
     });
@@ -69,8 +74,13 @@ describe("metric gates", () => {
       [2, "judge", "skipped"],
     ]);
     expect(verdicts[0]?.sentence).toMatch(
-      /^green 5xx 0 % \(0\/\d+\) vs blue 0 % \(0\/\d+\), p = 1\.000: pass$/,
+      /^green 5xx 0 % \(0\/\d+\) vs blue 0 % \(0\/\d+\), p = 1\.000: pass; green p99 \d+ ms vs blue p99 \d+ ms \(limit \d+ ms\): pass$/,
     );
+    expect(verdicts[0]?.figures?.latency).toMatchObject({
+      stat: "p99",
+      green: expect.any(Number),
+      blue: expect.any(Number),
+    });
     expect(verdicts[0]?.figures?.green.requests).toBeGreaterThanOrEqual(200);
     const baked = world.events.slice(from).find((e) => e.type === "step.baked" && e.step === 1);
     expect(baked && "verdicts" in baked ? baked.verdicts?.[0]?.result : undefined).toBe("pass");
