@@ -446,19 +446,23 @@ const SHIFTING: Array<[string, Rule]> = [
   ],
   [
     "next step, or finalize after the last",
-    (_s, plan, c) => {
+    (s, plan, c) => {
       const steps = effectiveSteps(plan);
       const index = stepIndex(plan, c);
+      const v = currentVerdict(s, plan, c);
+      const verdict = v
+        ? { lastVerdict: { step: v.step, result: v.result, sentence: v.sentence } }
+        : {};
       if (index < steps.length - 1) {
         return act({
           type: "updateCursor",
-          cursor: { stepIndex: index + 1, bakeStartedAt: undefined },
+          cursor: { stepIndex: index + 1, bakeStartedAt: undefined, ...verdict },
           reason: `step ${steps[index]}% baked`,
         });
       }
       return act({
         type: "updateCursor",
-        cursor: { phase: "finalizing" },
+        cursor: { phase: "finalizing", ...verdict },
         reason: "every step baked",
       });
     },

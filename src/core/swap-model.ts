@@ -131,6 +131,8 @@ export interface SwapCursor {
   traffic?: Weighted[];
   /** when the rollback's listener change was made: green may be deleted once it has drained */
   trafficMovedAt?: number;
+  /** the judge's verdict on the last step it judged, for `status` */
+  lastVerdict?: { step: number; result: AnalysisVerdict["result"]; sentence: string };
 }
 
 /**

@@ -871,8 +871,13 @@ describe("nextAction: metric gates", () => {
     // a verdict on another bake is not this step's
     const stale = at5({ ...due, verdict: verdict("pass", { bakeStartedAt: BAKE - 1 }) });
     expect(decide(stale, gated(), c).kind).toBe("wait");
+    // the verdict goes into the record with the cursor, for `status`
     expect(actionOf(decide(at5({ ...due, verdict: verdict("pass") }), gated(), c))).toMatchObject({
-      cursor: { stepIndex: 1, bakeStartedAt: undefined },
+      cursor: {
+        stepIndex: 1,
+        bakeStartedAt: undefined,
+        lastVerdict: { step: 1, result: "pass", sentence: "green 5xx … : pass" },
+      },
     });
   });
 
