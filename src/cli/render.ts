@@ -206,6 +206,11 @@ export function describeEvent(e: SwitchyardEvent, t: Timeline = {}): Line {
         text: `step ${e.step}${t.of ? `/${t.of}` : ""} baked${baked} at ${e.weight}%${gates}`,
       };
     }
+    case "gate.verdict":
+      return {
+        kind: e.result === "fail" ? "fail" : e.result === "pass" ? "done" : "info",
+        text: `${e.gate}: ${e.sentence}`,
+      };
     case "gate.failed": {
       const more = (e.output ?? "")
         .split("\n")

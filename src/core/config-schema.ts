@@ -90,6 +90,37 @@ export interface ServiceConfig {
   retire: RetireConfig;
   /** Where this service's swap events go, besides the top-level `notify` entries. */
   notify?: NotifierConfig[] | undefined;
+  /** CloudWatch alarms checked during every bake: one in ALARM rolls the swap back. */
+  alarms: string[];
+  /** What an alarm whose state cannot be read does to a bake: fail it (default) or be ignored. */
+  alarmsUnreadable: "fail" | "ignore";
+  /** Green judged against blue on the load balancer's metrics at the end of each bake. */
+  analysis?: AnalysisConfig | undefined;
+  /** How CloudWatch publishes the load balancer's metrics: their period and lag, in ms. */
+  metrics: MetricsTiming;
+}
+
+/** The judge's settings, resolved: fractions, ms and seconds. */
+export interface AnalysisConfig {
+  /** green fails when its 5xx rate is higher than blue's by this much (a fraction) and significantly */
+  errorRate: { maxIncrease: number };
+  /** green fails when its response time statistic exceeds `maxRatio × blue's + floor` (seconds) */
+  latency?: { stat: string; maxRatio: number; floorSeconds: number } | undefined;
+  /** requests each side must serve in the window for a verdict */
+  minRequests: number;
+  /** the one-sided test's significance level */
+  significance: number;
+  /** how long the bake is extended while the data is too little, in ms */
+  maxExtension: number;
+  /** what too little data does once the extension is spent */
+  onInsufficientData: "fail" | "pass";
+}
+
+export interface MetricsTiming {
+  /** the real length of one metric period (60 s on AWS) */
+  period: number;
+  /** how long after a period ends its figures are published */
+  lag: number;
 }
 
 export interface StateConfig {
@@ -555,6 +586,92 @@ const notifySchema = z
     `Where swap events go: Slack, signed webhooks, GitHub Deployments. Secrets come from the environment (${envRef("VAR")}). See docs/notifications.md.`,
   );
 
+/** A percentage written `1%` (or a number of percent), parsed to a fraction. */
+function percentage(description: string) {
+  return z
+    .union([z.string().meta({ pattern: "^\\d+(\\.\\d+)?\\s*%$" }), z.number().min(0).max(100)], {
+      error: 'expected a percentage such as "1%"',
+    })
+    .transform((value, ctx) => {
+      const text = typeof value === "number" ? String(value) : value.trim();
+      const match = /^(\d+(?:\.\d+)?)\s*%?$/.exec(text);
+      const n = match ? Number(match[1]) : Number.NaN;
+      if (!(n >= 0 && n <= 100) || (typeof value === "string" && !text.endsWith("%"))) {
+        ctx.addIssue({
+          code: "custom",
+          message: `expected a percentage from 0% to 100% such as "1%"; got ${JSON.stringify(value)}`,
+        });
+        return z.NEVER;
+      }
+      return n / 100;
+    })
+    .meta({ description: `${description} A percentage: "1%" (or a number of percent).` });
+}
+
+/** A CloudWatch statistic for TargetResponseTime: p99, p99.9, Average, Maximum… */
+const LATENCY_STAT = /^(p(\d{1,2}(\.\d{1,2})?|100)|Average|Maximum|Minimum)$/;
+
+const analysisSchema = z
+  .strictObject({
+    errorRate: z
+      .strictObject({
+        maxIncrease: percentage(
+          "Green fails when its 5xx rate is this much above blue's (and the difference is significant).",
+        ).prefault("0.5%"),
+      })
+      .prefault({})
+      .describe("The 5xx comparison of green with blue."),
+    latency: z
+      .strictObject({
+        stat: z
+          .string()
+          .regex(LATENCY_STAT, "expected a statistic: p99, p99.9, Average, Maximum or Minimum")
+          .default("p99")
+          .describe("The TargetResponseTime statistic compared."),
+        maxRatio: z
+          .number()
+          .min(1, "must be at least 1")
+          .default(1.5)
+          .describe("Green fails when its statistic exceeds maxRatio × blue's + floor."),
+        floor: duration(
+          "Added to the latency limit so jitter on fast services does not fail green (default 50ms).",
+        ).optional(),
+      })
+      .optional()
+      .describe("The response-time comparison; left out, latency is not judged."),
+    minRequests: int(1, 1e9, "Requests each side must serve in the window for a verdict.").default(
+      500,
+    ),
+    significance: z
+      .number()
+      .gt(0, "must be above 0")
+      .max(0.5, "must be at most 0.5")
+      .default(0.01)
+      .describe("Significance level of the one-sided 5xx test."),
+    maxExtension: duration(
+      "How long a bake is extended while the data is too little for a verdict.",
+    ).prefault("5m"),
+    onInsufficientData: z
+      .enum(["fail", "pass"], { error: "expected fail or pass" })
+      .default("fail")
+      .describe("What too little data does once the extension is spent: fail (roll back) or pass."),
+  })
+  .describe("Green judged against blue on the load balancer's 5xx rate and response time.");
+
+const metricsSchema = z
+  .strictObject({
+    period: duration(
+      "The real length of a metric period (60s on AWS; shorter in a scaled sandbox).",
+      {
+        min: 100,
+      },
+    ).prefault("60s"),
+    lag: duration("How long after a period ends CloudWatch publishes it.").prefault("60s"),
+  })
+  .describe(
+    "How CloudWatch publishes the load balancer's metrics; only a scaled sandbox changes it.",
+  );
+
 const serviceSchema = z
   .strictObject({
     listenerArn: z
@@ -646,6 +763,20 @@ const serviceSchema = z
     notify: notifySchema.describe(
       "Notifiers for this service only, besides the top-level ones. See docs/notifications.md.",
     ),
+    alarms: z
+      .array(
+        z.string().trim().min(1, "an alarm name is non-empty").max(255, "at most 255 characters"),
+      )
+      .default([])
+      .describe("CloudWatch alarms checked during every bake; one in ALARM rolls back."),
+    alarmsUnreadable: z
+      .enum(["fail", "ignore"], { error: "expected fail or ignore" })
+      .default("fail")
+      .describe(
+        "When the alarms' states cannot be read during a bake: fail the bake, or ignore it.",
+      ),
+    analysis: analysisSchema.optional(),
+    metrics: metricsSchema.prefault({}),
   })
   .superRefine((service, ctx) => {
     const { ruleArn, listenerArn } = service;
@@ -733,16 +864,33 @@ const configObjectSchema = z.strictObject({
 
 function toServiceConfig(name: string, service: z.output<typeof serviceSchema>): ServiceConfig {
   const { app, env } = parseServiceName(name);
-  const { ruleArn, instanceProfile, userData, notify, ...rest } = service;
+  const { ruleArn, instanceProfile, userData, notify, analysis, ...rest } = service;
   return {
     name,
     app,
     env,
     ...rest,
     ...(notify === undefined ? {} : { notify }),
+    ...(analysis === undefined ? {} : { analysis: toAnalysisConfig(analysis) }),
     ...(ruleArn === undefined ? {} : { ruleArn }),
     ...(instanceProfile === undefined ? {} : { instanceProfile }),
     ...(userData === undefined ? {} : { userData }),
+  };
+}
+
+function toAnalysisConfig(a: z.output<typeof analysisSchema>): AnalysisConfig {
+  const { latency, ...rest } = a;
+  return {
+    ...rest,
+    ...(latency
+      ? {
+          latency: {
+            stat: latency.stat,
+            maxRatio: latency.maxRatio,
+            floorSeconds: (latency.floor ?? 50) / 1000,
+          },
+        }
+      : {}),
   };
 }
 

@@ -8,9 +8,11 @@
  * requests, control requests (pause, promote), a cancelled process and the AWS error budget are
  * inputs in the Snapshot like everything else the swap observed.
  */
+import { formatDuration } from "./duration.js";
 import type { WaitProgress } from "./events.js";
 import { targetGroupNameOf } from "./names.js";
 import type {
+  AnalysisVerdict,
   ControlRequests,
   Drift,
   FailureDetails,
@@ -296,6 +298,13 @@ const SHIFTING: Array<[string, Rule]> = [
     },
   ],
   [
+    "alarms hold",
+    (s, plan) => {
+      const breach = alarmBreach(s, plan);
+      return breach ? fail(breach.code, breach.message, breach.details) : undefined;
+    },
+  ],
+  [
     "the step's weights are set",
     (s, plan, c) => {
       const weight = stepWeight(plan, c);
@@ -391,20 +400,69 @@ const SHIFTING: Array<[string, Rule]> = [
     },
   ],
   [
+    "green judged against blue",
+    (s, plan, c) => {
+      const due = analysisDueAt(plan, c);
+      if (due === undefined || !plan.analysis) return undefined;
+      const weight = stepWeight(plan, c);
+      const progress = { ...stepProgress(plan, c), startedAt: c.bakeStartedAt! };
+      if (s.now < due) {
+        return {
+          kind: "wait",
+          reason: `baked at ${weight}%; waiting for CloudWatch to publish the bake's last metrics`,
+          until: due,
+          progress: { ...progress, until: due },
+        };
+      }
+      const v = currentVerdict(s, plan, c);
+      if (!v) {
+        return { kind: "wait", reason: `judging green against blue at ${weight}%`, progress };
+      }
+      if (v.result === "fail") {
+        return fail("ANALYSIS_FAILED", `the judge failed green at ${weight}%: ${v.sentence}`, {
+          verdict: { sentence: v.sentence, figures: v.figures },
+        });
+      }
+      if (v.result === "insufficient") {
+        const limit = due + plan.analysis.maxExtensionMs;
+        if (s.now < limit) {
+          return {
+            kind: "wait",
+            reason: `too little traffic to judge green at ${weight}%; the bake is extended by up to ${formatDuration(plan.analysis.maxExtensionMs)}`,
+            until: limit,
+            progress: { ...progress, until: limit },
+          };
+        }
+        if (plan.analysis.onInsufficientData === "fail") {
+          return fail(
+            "ANALYSIS_FAILED",
+            `too little traffic to judge green at ${weight}% (onInsufficientData: fail): ${v.sentence}`,
+            { verdict: { sentence: v.sentence, figures: v.figures } },
+          );
+        }
+      }
+      return undefined;
+    },
+  ],
+  [
     "next step, or finalize after the last",
-    (_s, plan, c) => {
+    (s, plan, c) => {
       const steps = effectiveSteps(plan);
       const index = stepIndex(plan, c);
+      const v = currentVerdict(s, plan, c);
+      const verdict = v
+        ? { lastVerdict: { step: v.step, result: v.result, sentence: v.sentence } }
+        : {};
       if (index < steps.length - 1) {
         return act({
           type: "updateCursor",
-          cursor: { stepIndex: index + 1, bakeStartedAt: undefined },
+          cursor: { stepIndex: index + 1, bakeStartedAt: undefined, ...verdict },
           reason: `step ${steps[index]}% baked`,
         });
       }
       return act({
         type: "updateCursor",
-        cursor: { phase: "finalizing" },
+        cursor: { phase: "finalizing", ...verdict },
         reason: "every step baked",
       });
     },
@@ -705,6 +763,53 @@ export function describeUnhealthy(targets: readonly UnhealthyTarget[]): string {
     byReason.set(why, [...(byReason.get(why) ?? []), t.id]);
   }
   return [...byReason].map(([why, ids]) => `${why} on ${ids.join(", ")}`).join("; ");
+}
+
+/**
+ * When the judge can read a step's whole bake: its end plus the publishing lag and one period
+ * (the period the bake ends in). Undefined for a step the judge does not judge: no analysis, a
+ * first deploy (no blue), or the 100 % step, where blue serves nothing to compare with.
+ */
+export function analysisDueAt(plan: SwapPlan, c: SwapCursor): number | undefined {
+  const a = plan.analysis;
+  if (!a || !plan.blue || c.phase !== "shifting" || c.bakeStartedAt === undefined) return undefined;
+  if (stepWeight(plan, c) >= 100) return undefined;
+  return c.bakeStartedAt + plan.bakeMs + a.lagMs + a.periodMs;
+}
+
+/** The verdict in the snapshot when it is about the current step's bake. */
+export function currentVerdict(
+  s: Snapshot,
+  plan: SwapPlan,
+  c: SwapCursor,
+): AnalysisVerdict | undefined {
+  const v = s.verdict;
+  if (!v || v.step !== stepIndex(plan, c) + 1 || v.bakeStartedAt !== c.bakeStartedAt) {
+    return undefined;
+  }
+  return v;
+}
+
+/** An alarm in ALARM, or alarms that could not be read (unless the config says to ignore that). */
+function alarmBreach(s: Snapshot, plan: SwapPlan): SwapFailure | undefined {
+  const alarms = s.alarms;
+  if (!alarms || !plan.alarms) return undefined;
+  const firing = alarms.states.find((a) => a.state === "ALARM");
+  if (firing) {
+    return {
+      code: "ALARM_FIRED",
+      message: `alarm ${firing.name} is in ALARM: ${firing.reason || "(no reason given)"}`,
+      details: { alarm: { name: firing.name, reason: firing.reason } },
+    };
+  }
+  if (alarms.error !== undefined && plan.alarms.unreadable === "fail") {
+    return {
+      code: "GATE_FAILED",
+      message: `the alarms could not be read (alarmsUnreadable: fail): ${alarms.error}`,
+      details: { gate: { name: "alarms" } },
+    };
+  }
+  return undefined;
 }
 
 /** What breaks a bake: an unhealthy green target, instances being replaced, a failing user gate. */

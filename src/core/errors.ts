@@ -100,6 +100,17 @@ export const ERROR_CODES = {
     exitCode: ExitCode.rolledBack,
     summary: "a gate failed during a bake; the swap was rolled back",
   },
+  ALARM_FIRED: {
+    source: "user",
+    exitCode: ExitCode.rolledBack,
+    summary: "a CloudWatch alarm was in ALARM during a bake; the swap was rolled back",
+  },
+  ANALYSIS_FAILED: {
+    source: "user",
+    exitCode: ExitCode.rolledBack,
+    summary:
+      "the judge found green worse than blue (5xx rate, latency) or had too little data; the swap was rolled back",
+  },
   ROLLED_BACK: {
     source: "user",
     exitCode: ExitCode.rolledBack,
@@ -281,6 +292,8 @@ export type SwapErrorCode =
   | "GREEN_UNHEALTHY"
   | "LAUNCH_FAILED"
   | "GATE_FAILED"
+  | "ALARM_FIRED"
+  | "ANALYSIS_FAILED"
   | "ROLLED_BACK"
   | "ABORTED"
   | "SWAP_INCOMPLETE"
@@ -302,8 +315,18 @@ export class SwapError extends SwitchyardError<SwapErrorCode> {
  */
 export function rolledBackCode(
   failure: string | undefined,
-): "GATE_FAILED" | "GREEN_UNHEALTHY" | "LAUNCH_FAILED" | "ROLLED_BACK" {
-  return failure === "GATE_FAILED" || failure === "GREEN_UNHEALTHY" || failure === "LAUNCH_FAILED"
+):
+  | "GATE_FAILED"
+  | "ALARM_FIRED"
+  | "ANALYSIS_FAILED"
+  | "GREEN_UNHEALTHY"
+  | "LAUNCH_FAILED"
+  | "ROLLED_BACK" {
+  return failure === "GATE_FAILED" ||
+    failure === "ALARM_FIRED" ||
+    failure === "ANALYSIS_FAILED" ||
+    failure === "GREEN_UNHEALTHY" ||
+    failure === "LAUNCH_FAILED"
     ? failure
     : "ROLLED_BACK";
 }

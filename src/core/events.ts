@@ -6,7 +6,7 @@
 import type { CycleAction } from "./cycle-rules.js";
 import type { Action } from "./decide.js";
 import type { RollbackAction } from "./rollback-rules.js";
-import type { FailureDetails, Weighted } from "./swap-model.js";
+import type { FailureDetails, VerdictFigures, Weighted } from "./swap-model.js";
 
 interface Base {
   service: string;
@@ -46,7 +46,11 @@ export type SwitchyardEvent =
       /** how long the step baked, and how many gates passed at its last check */
       bakedMs?: number;
       gates?: number;
+      /** the metric gates' verdicts on the step, as their `gate.verdict` events gave them */
+      verdicts?: GateVerdict[];
     })
+  /** a metric gate's verdict on a step: once per step per gate (alarms, judge) */
+  | (Base & { type: "gate.verdict"; step: number; weight: number } & GateVerdict)
   | (Base & {
       type: "gate.failed";
       gate: string;
@@ -84,6 +88,15 @@ export type SwitchyardEvent =
   | (Base & { type: "warning"; message: string });
 
 export type EventType = SwitchyardEvent["type"];
+
+/** A metric gate's verdict on a step, in words and figures. */
+export interface GateVerdict {
+  gate: "alarms" | "judge";
+  result: "pass" | "fail" | "insufficient" | "skipped";
+  /** e.g. `green 5xx 0.2 % (3/1500) vs blue 0.1 % (29/28500), p = 0.41: pass` */
+  sentence: string;
+  figures?: VerdictFigures;
+}
 
 /** Why a listener change is made. */
 export type TrafficPurpose = "reference-green" | "shift" | "finalize" | "rollback";

@@ -65,8 +65,9 @@ interface StatementSpec {
 
 const SPECS = [
   {
-    sid: "ElbDescribe",
-    scope: "* (ELBv2 Describe actions support no resource-level permissions)",
+    sid: "Describe",
+    scope:
+      "* (Describe actions of ELBv2, Auto Scaling and EC2 support no resource-level permissions)",
     actions: [
       ["elasticloadbalancing:DescribeListeners", "read the listener's forward action and weights"],
       ["elasticloadbalancing:DescribeRules", "read a rule's action; find a free warm-up priority"],
@@ -76,6 +77,14 @@ const SPECS = [
         "elasticloadbalancing:DescribeTags",
         "retire: confirm an orphaned target group is switchyard's",
       ],
+      ["autoscaling:DescribeAutoScalingGroups", "find managed groups by tag; read capacity"],
+      ["autoscaling:DescribePolicies", "read blue's scaling policies to copy them to green"],
+      ["autoscaling:DescribeScalingActivities", "report why green's instances failed to launch"],
+      ["autoscaling:DescribeScheduledActions", "read blue's scheduled actions to copy them"],
+      ["ec2:DescribeImages", "check the base AMI exists; look an image name up"],
+      ["ec2:DescribeSubnets", "check the configured subnets exist"],
+      ["ec2:DescribeSecurityGroups", "check the configured security groups exist"],
+      ["ec2:DescribeLaunchTemplates", "find a server group's launch template by name"],
     ],
   },
   {
@@ -141,16 +150,6 @@ const SPECS = [
     ],
   },
   {
-    sid: "AutoScalingDescribe",
-    scope: "* (Auto Scaling Describe actions support no resource-level permissions)",
-    actions: [
-      ["autoscaling:DescribeAutoScalingGroups", "find managed groups by tag; read capacity"],
-      ["autoscaling:DescribePolicies", "read blue's scaling policies to copy them to green"],
-      ["autoscaling:DescribeScalingActivities", "report why green's instances failed to launch"],
-      ["autoscaling:DescribeScheduledActions", "read blue's scheduled actions to copy them"],
-    ],
-  },
-  {
     sid: "AutoScalingCreateGroups",
     scope:
       "autoScalingGroup…:autoScalingGroupName/<app>-<env>-v*, tagged switchyard:app/env, in the configured subnets and target groups",
@@ -174,16 +173,6 @@ const SPECS = [
         "autoscaling:TerminateInstanceInAutoScalingGroup",
         "cycle: replace the live group's instances a batch at a time",
       ],
-    ],
-  },
-  {
-    sid: "Ec2Describe",
-    scope: "* (EC2 Describe actions support no resource-level permissions)",
-    actions: [
-      ["ec2:DescribeImages", "check the base AMI exists; look an image name up"],
-      ["ec2:DescribeSubnets", "check the configured subnets exist"],
-      ["ec2:DescribeSecurityGroups", "check the configured security groups exist"],
-      ["ec2:DescribeLaunchTemplates", "find a server group's launch template by name"],
     ],
   },
   {
@@ -228,6 +217,18 @@ const SPECS = [
     scope: "the role of each configured instanceProfile, passed to ec2.amazonaws.com only",
     actions: [
       ["iam:PassRole", "launch instances whose launch template names the instance profile"],
+    ],
+  },
+  {
+    sid: "CloudWatchReadGates",
+    scope:
+      "* (GetMetricData supports no resource-level permissions); only for services with alarms or analysis",
+    actions: [
+      ["cloudwatch:DescribeAlarms", "read the states of the alarms a bake is gated on"],
+      [
+        "cloudwatch:GetMetricData",
+        "read green's and blue's request, 5xx and response-time figures for the judge",
+      ],
     ],
   },
   {
@@ -287,6 +288,7 @@ export function iamPolicyActions(): IamActionInfo[] {
 
 const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   "@aws-sdk/client-auto-scaling": "autoscaling",
+  "@aws-sdk/client-cloudwatch": "cloudwatch",
   "@aws-sdk/client-ec2": "ec2",
   "@aws-sdk/client-elastic-load-balancing-v2": "elasticloadbalancing",
   "@aws-sdk/client-s3": "s3",
@@ -441,6 +443,7 @@ function statement(
  */
 export function iamPolicy(config: ResolvedConfig, services?: readonly string[]): IamPolicyDocument {
   const selected = selectServices(config, services);
+  const metricGates = selected.some((s) => s.alarms.length > 0 || s.analysis !== undefined);
   const r = new Bag();
   const apps = new Bag();
   for (const service of selected) {
@@ -512,7 +515,7 @@ export function iamPolicy(config: ResolvedConfig, services?: readonly string[]):
   const launchTemplateArns = r.get("launchTemplates");
 
   const statements = [
-    statement("ElbDescribe", "*"),
+    statement("Describe", "*"),
     statement("ElbShiftListenerTraffic", r.get("listener")),
     statement("ElbShiftRuleTraffic", r.get("rule")),
     statement("ElbCreateWarmupRule", r.get("warmupListener")),
@@ -529,7 +532,6 @@ export function iamPolicy(config: ResolvedConfig, services?: readonly string[]):
     statement("ElbManageTargetGroups", r.get("targetGroups"), {
       StringEquals: serviceTags("aws:ResourceTag"),
     }),
-    statement("AutoScalingDescribe", "*"),
     statement("AutoScalingCreateGroups", r.get("groups"), {
       StringEquals: createTags,
       "ForAllValues:StringEquals": { "autoscaling:VPCZoneIdentifiers": one(r.get("subnetIds")) },
@@ -538,7 +540,6 @@ export function iamPolicy(config: ResolvedConfig, services?: readonly string[]):
     statement("AutoScalingManageGroups", r.get("groups"), {
       StringEquals: serviceTags("autoscaling:ResourceTag"),
     }),
-    statement("Ec2Describe", "*"),
     statement("Ec2CreateLaunchTemplates", launchTemplateArns, {
       StringEquals: createTags,
     }),
@@ -557,6 +558,7 @@ export function iamPolicy(config: ResolvedConfig, services?: readonly string[]):
     statement("IamPassInstanceRole", r.get("roles"), {
       StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" },
     }),
+    metricGates ? statement("CloudWatchReadGates", "*") : undefined,
     statement("S3SwapRecords", r.get("stateObjects")),
     statement("S3ListSwapHistory", r.get("stateBuckets"), {
       StringLike: { "s3:prefix": one(r.get("statePrefixes")) },

@@ -61,6 +61,27 @@ export interface SwapPlan {
    * after this has passed since the rollback's listener change.
    */
   drainMs?: number;
+  /** CloudWatch alarms read during every bake; one in ALARM rolls back */
+  alarms?: { names: string[]; unreadable: "fail" | "ignore" };
+  /** green judged against blue on the load balancer's metrics at the end of each bake */
+  analysis?: AnalysisPlan;
+}
+
+/** The judge's settings for one swap, fixed at preflight. */
+export interface AnalysisPlan {
+  /** the `LoadBalancer` dimension of the listener's load balancer: `app/<name>/<id>` */
+  loadBalancer: string;
+  /** the real length of a metric period and the publishing lag, in ms */
+  periodMs: number;
+  lagMs: number;
+  /** how long a bake is extended while the data is too little */
+  maxExtensionMs: number;
+  onInsufficientData: "fail" | "pass";
+  /** the judge's options (JudgeOptions) */
+  alpha: number;
+  minDifference: number;
+  minRequests: number;
+  latency?: { stat: string; ratio: number; floorSeconds: number };
 }
 
 export interface LaunchSpec {
@@ -110,6 +131,8 @@ export interface SwapCursor {
   traffic?: Weighted[];
   /** when the rollback's listener change was made: green may be deleted once it has drained */
   trafficMovedAt?: number;
+  /** the judge's verdict on the last step it judged, for `status` */
+  lastVerdict?: { step: number; result: AnalysisVerdict["result"]; sentence: string };
 }
 
 /**
@@ -177,6 +200,47 @@ export interface FailureDetails {
   activity?: { statusMessage: string };
   /** the gate that failed, and the file holding all of its output */
   gate?: { name: string; outputFile?: string };
+  /** the alarm in ALARM, and CloudWatch's reason for its state */
+  alarm?: { name: string; reason: string };
+  /** the judge's verdict that failed the step */
+  verdict?: { sentence: string; figures?: VerdictFigures };
+}
+
+/** One alarm's state as a bake read it. */
+export interface AlarmState {
+  name: string;
+  state: "OK" | "ALARM" | "INSUFFICIENT_DATA";
+  reason: string;
+}
+
+/** The alarms of a bake's last check: their states, or why they could not be read. */
+export interface AlarmsView {
+  states: AlarmState[];
+  /** the error that kept the states from being read */
+  error?: string;
+}
+
+/** The figures behind a verdict, for events and scripts. */
+export interface VerdictFigures {
+  green: { requests: number; errors: number; rate: number };
+  blue: { requests: number; errors: number; rate: number };
+  pValue?: number;
+  latency?: { stat: string; green?: number; blue?: number; limit?: number };
+  /** the window judged (ms since epoch) */
+  window: { start: number; end: number };
+}
+
+/** The judge's answer on one step's bake. */
+export interface AnalysisVerdict {
+  /** the step judged (1-based) and its bake, so a verdict is never read for another step */
+  step: number;
+  bakeStartedAt: number;
+  result: "pass" | "fail" | "insufficient";
+  /** e.g. `green 5xx 0.2 % (3/1500) vs blue 0.1 % (29/28500), p = 0.41: pass` */
+  sentence: string;
+  figures: VerdictFigures;
+  /** when it was computed */
+  at: number;
 }
 
 export interface TargetHealthCounts {
@@ -241,6 +305,10 @@ export interface Snapshot {
   greenLaunchTemplateId?: string;
   /** results of user gates, read only while a step bakes */
   gates: GateResult[];
+  /** the configured alarms' states, read while a step bakes */
+  alarms?: AlarmsView;
+  /** the judge's verdict on the current step, once its bake and metrics are in */
+  verdict?: AnalysisVerdict;
   /** control requests from the swap record (promote, pause, abort) */
   control?: ControlRequests;
   /** this process was asked to stop (Ctrl-C, AbortSignal) */

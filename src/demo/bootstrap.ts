@@ -42,6 +42,8 @@ export interface SandboxTiming {
   timeScale: number;
   /** how long the sandbox takes to apply a listener change, in AWS seconds (default 5) */
   propagationSeconds?: number;
+  /** the sandbox's CloudWatch publishing lag, in AWS seconds (default 60) */
+  metricLagSeconds?: number;
 }
 
 export type ServiceConfigInput = SwitchyardConfig["services"][string];
@@ -162,6 +164,12 @@ export function sandboxServiceConfig(
     stickiness: "1h",
     // the sandbox's propagation, with room to spare
     listenerPropagation: real((timing.propagationSeconds ?? 5) * 1.5),
+    // CloudWatch's one-minute period and publishing lag, on the sandbox's clock
+    metrics: {
+      // exact, not rounded: periods start at multiples of it, and the judge aligns to them
+      period: 60 * timing.timeScale,
+      lag: real((timing.metricLagSeconds ?? 60) * 1.25),
+    },
     releases: `s3://${parts.bucket}/${app}/${env}/`,
     gates: [],
     retire: { keep: 1, minAge: "1h" },

@@ -1,8 +1,9 @@
 /**
  * The demo: an in-process sandbox, the sample app's releases r1 and r2, a first deploy of r1,
  * steady traffic through the load balancer, a swap to r2 at 5/25/50/100% with the live split
- * printed per step, then a rollback, a retire run showing what the policy keeps, and a summary.
- * No AWS account; about half a minute.
+ * printed per step, then a rollback, a swap to a flaky release that the judge catches at its
+ * first step and rolls back by itself, a retire run showing what the policy keeps, and a summary.
+ * No AWS account; under a minute.
  */
 import { putObject } from "../aws/bootstrap.js";
 import { createClients } from "../aws/clients.js";
@@ -25,6 +26,9 @@ export interface DemoOptions {
   /** traffic: concurrent clients (default 4) and requests per second in all (default 100) */
   clients?: number;
   requestsPerSecond?: number;
+  /** the flaky release's swap: requests per second (default 250) and its bake, ms (default 5000) */
+  flakyRequestsPerSecond?: number;
+  flakyBakeMs?: number;
   /** print every event, not only milestones */
   verbose?: boolean;
   /** stops the demo early (Ctrl-C); the sandbox is stopped either way */
@@ -51,6 +55,18 @@ export interface DemoRetire {
   wouldDelete: string[];
 }
 
+/** The flaky release's swap: caught by the judge at its first step, rolled back by itself. */
+export interface DemoFlaky {
+  /** rolled back by the judge (ANALYSIS_FAILED) */
+  caught: boolean;
+  code: string | null;
+  /** the judge's sentence at the step it failed */
+  verdict: string | null;
+  /** requests during that swap, and how many failed */
+  requests: number;
+  failures: number;
+}
+
 export interface DemoSummary {
   ok: boolean;
   requests: number;
@@ -60,10 +76,14 @@ export interface DemoSummary {
   live: string | null;
   /** null when the demo stopped before its retire step */
   retire: DemoRetire | null;
+  /** null when the demo stopped before the flaky release */
+  flaky: DemoFlaky | null;
 }
 
 export const DEMO_SERVICE = "web/demo";
 const RELEASES = ["r1", "r2"] as const;
+/** the release that fails 5 % of requests, for the judge to catch */
+const FLAKY = { version: "r3", variant: "flaky", failRate: 0.05 } as const;
 
 function percent(n: number, of: number): string {
   return of === 0 ? "0%" : `${((100 * n) / of).toFixed(1).replace(/\.0$/, "")}%`;
@@ -83,7 +103,11 @@ function seconds(ms: number): string {
 }
 
 async function loadSampleApp(): Promise<{
-  buildSampleRelease(o: { version: string }): Promise<Buffer>;
+  buildSampleRelease(o: {
+    version: string;
+    variant?: "healthy" | "flaky";
+    failRate?: number;
+  }): Promise<Buffer>;
 }> {
   // the sample app lives in examples/ (TypeScript, outside the compiled sources): load it with jiti
   const { createJiti } = await import("jiti");
@@ -128,8 +152,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         contentType: "application/gzip",
       });
     }
+    await putObject(clients, {
+      bucket: boot.bucket,
+      key: `web/demo/${FLAKY.version}.tar.gz`,
+      body: await buildSampleRelease(FLAKY),
+      contentType: "application/gzip",
+    });
     say(
-      `▸ releases ${RELEASES.join(", ")} built from examples/sample-app and uploaded to ${service.releases}`,
+      `▸ releases ${RELEASES.join(", ")} and ${FLAKY.version} (flaky: fails ${FLAKY.failRate * 100}% of requests) built from examples/sample-app and uploaded to ${service.releases}`,
     );
     const listeners = (await (
       await fetch(`${sandbox.endpoint}/_sandbox/listeners`)
@@ -197,6 +227,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     say();
     say(`2. steady traffic: ${workers} clients, ${rate} requests/s in all, through ${url}`);
     traffic = startTraffic({ url, workers, requestsPerSecond: rate, label: "before the swap" });
+    const firstTraffic = traffic;
     await new Promise((r) => setTimeout(r, 1000));
     const report = (bucket: TrafficBucket | undefined) => {
       if (!bucket) return;
@@ -244,13 +275,78 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     report(traffic.mark("done"));
     await traffic.stop();
 
-    // 5. retire
+    // 5. a flaky release, judged against blue
+    let flaky: DemoFlaky | null = null;
+    if (!aborted() && rollbackMs > 0) {
+      const flakyRate = options.flakyRequestsPerSecond ?? 250;
+      const flakyBakeMs = options.flakyBakeMs ?? 5000;
+      say();
+      say(
+        `5. swap to ${FLAKY.version}, which fails ${FLAKY.failRate * 100}% of requests, with the judge on: green against blue on the load balancer's metrics`,
+      );
+      say(
+        `     ${flakyRate} requests/s; bake ${seconds(flakyBakeMs)}, then the judge reads CloudWatch's metrics once published (a period is ${seconds(60_000 * sandbox.clock.timeScale)} here)`,
+      );
+      const judged = createSwitchyard({
+        config: {
+          ...boot.config,
+          services: {
+            [DEMO_SERVICE]: {
+              ...service,
+              bake: flakyBakeMs / 1000,
+              stickiness: false,
+              steps: [5, 25, 50, 100],
+              // a demo's traffic is small: a verdict from 100 requests a side (green's 5% of
+              // 250/s over the bake and a period), the bake extended while there are fewer
+              analysis: { errorRate: { maxIncrease: "1%" }, minRequests: 100, maxExtension: "20s" },
+            },
+          },
+        },
+        clients,
+        pollIntervalMs: options.pollIntervalMs ?? 100,
+        heartbeatMs: 2_000,
+      });
+      traffic = startTraffic({
+        url,
+        workers,
+        requestsPerSecond: flakyRate,
+        label: `before ${FLAKY.version}`,
+      });
+      let verdict: string | null = null;
+      const result = await follow(
+        judged.deploy(DEMO_SERVICE, { release: FLAKY.version, signal: options.signal }),
+        (event) => {
+          if (event.type === "step.shifted") {
+            traffic?.mark(`${FLAKY.version} at ${event.weight}%`);
+          } else if (event.type === "gate.verdict" && event.gate === "judge") {
+            verdict = event.sentence;
+          } else if (event.type === "rollback.started") {
+            report(traffic?.mark(`${FLAKY.version} rolled back`));
+          }
+        },
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      report(traffic.mark("done"));
+      await traffic.stop();
+      judged.close();
+      // from green's first step until the rollback's listener change had spread
+      const during = traffic.buckets().filter((b) => b.label.startsWith(`${FLAKY.version} `));
+      flaky = {
+        caught: !result.ok && result.error?.code === "ANALYSIS_FAILED",
+        code: result.error?.code ?? null,
+        verdict,
+        requests: during.reduce((n, b) => n + b.requests, 0),
+        failures: during.reduce((n, b) => n + b.failures, 0),
+      };
+    }
+
+    // 6. retire
     let retired: DemoRetire | null = null;
     if (!aborted() && rollbackMs > 0) {
       say();
       const policy = yard.config.services[DEMO_SERVICE]!.retire;
       say(
-        `5. retire: delete the standby groups the policy no longer keeps (keep ${policy.keep}, minAge ${formatDuration(policy.minAge)})`,
+        `6. retire: delete the standby groups the policy no longer keeps (keep ${policy.keep}, minAge ${formatDuration(policy.minAge)})`,
       );
       const real = await yard.retire({ services: [DEMO_SERVICE], signal: options.signal });
       say(`  $ switchyard retire ${DEMO_SERVICE}`);
@@ -272,25 +368,38 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     yard.close();
 
-    // 6. the summary
-    const buckets = traffic.buckets().filter((b) => b.requests > 0);
-    const requests = traffic.buckets().reduce((n, b) => n + b.requests, 0);
-    const failures = traffic.buckets().reduce((n, b) => n + b.failures, 0);
+    // 7. the summary
+    const buckets = [
+      ...firstTraffic.buckets(),
+      ...(traffic === firstTraffic ? [] : traffic.buckets()),
+    ].filter((b) => b.requests > 0);
+    const requests = buckets.reduce((n, b) => n + b.requests, 0);
+    const failures = buckets.reduce((n, b) => n + b.failures, 0);
     const totalMs = Date.now() - started;
     say();
     say("summary");
     say(`  requests   ${requests}, failed ${failures} (${percent(failures, requests)})`);
+    if (flaky) {
+      say(
+        `  flaky ${FLAKY.version}   ${flaky.caught ? "caught by the judge at 5% and rolled back by itself" : `not caught (${flaky.code ?? "completed"})`}: ${flaky.failures} of ${flaky.requests} requests failed while it served`,
+      );
+    }
     say(
       `  durations  first deploy ${formatElapsed(firstDeployMs)}, swap ${formatElapsed(swapMs)}, rollback ${formatElapsed(rollbackMs)}, demo ${formatElapsed(totalMs)}`,
     );
     say("  served by release, per phase:");
     for (const b of buckets) say(`    ${b.label.padEnd(22)} ${split(b)}  (${b.requests} requests)`);
     say(`  live now   ${live ?? "nothing"}`);
-    const ok = !aborted() && swap?.ok === true && rollbackMs > 0 && retired !== null;
+    const ok =
+      !aborted() &&
+      swap?.ok === true &&
+      rollbackMs > 0 &&
+      flaky?.caught === true &&
+      retired !== null;
     say();
     say(
       ok
-        ? "That was a blue/green swap, a rollback and retire on a local cloud. Next: `switchyard sandbox`, then `switchyard sandbox bootstrap web/dev`."
+        ? "That was a blue/green swap, a rollback, a bad release caught by the judge, and retire on a local cloud. Next: `switchyard sandbox`, then `switchyard sandbox bootstrap web/dev`."
         : "The demo stopped early.",
     );
     return {
@@ -307,6 +416,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       durations: { firstDeployMs, swapMs, rollbackMs, totalMs },
       live,
       retire: retired,
+      flaky,
     };
   } finally {
     options.signal?.removeEventListener("abort", onAbort);

@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
+  describeAlarmStates,
   describeSecurityGroups,
   describeSubnets,
   describeTraffic,
@@ -12,14 +13,14 @@ import {
   findImage,
   headObject,
 } from "../aws/index.js";
-import type { ServiceConfig } from "../core/config.js";
+import type { AnalysisConfig, ServiceConfig } from "../core/config.js";
 import { checkSteps } from "../core/config-schema.js";
 import { formatWeights, sameWeights } from "../core/decide.js";
 import { formatDuration } from "../core/duration.js";
 import { InputError, LockError } from "../core/errors.js";
 import { nextSequence, serverGroupNames } from "../core/names.js";
 import { resolveRelease } from "../core/release-url.js";
-import type { SwapPlan } from "../core/swap-model.js";
+import type { AnalysisPlan, SwapPlan } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
 import { encodeUserData, userDataFor } from "../core/user-data.js";
 import { currentOwner, describeHolder, readRecord, SwapLock, usedSequences } from "./record.js";
@@ -45,6 +46,8 @@ export interface DeployOptions {
   /** keep a failed green group (tagged `failed`) instead of deleting it */
   keepFailed?: boolean;
   gates?: Gate[];
+  /** CloudWatch alarms checked during every bake, besides the service's `alarms` */
+  alarms?: string[];
   /**
    * a plan confirmed earlier (`yard.plan(...)`, the wizard's): the swap runs exactly it, and is
    * refused with PLAN_CHANGED if the live group, blue or the release changed since
@@ -74,9 +77,18 @@ export async function preflight(
   if (!(bakeMs >= 0))
     throw new InputError("INVALID_INPUT", `bake must be a duration ≥ 0; got ${bakeMs}`);
   const release = resolveRelease(options.release, service.releases);
+  const alarmNames = [...new Set([...service.alarms, ...(options.alarms ?? [])])];
+  for (const name of alarmNames) {
+    if (name.trim() === "" || name.length > 255) {
+      throw new InputError(
+        "INVALID_INPUT",
+        `--alarm: expected an alarm name (1–255 characters); got ${JSON.stringify(name)}`,
+      );
+    }
+  }
 
   // every read at once: one round trip
-  const [object, traffic, groups, image, subnets, sgs, held, used] = await Promise.all([
+  const [object, traffic, groups, image, subnets, sgs, held, used, alarms] = await Promise.all([
     headObject(clients, release.bucket, release.key),
     describeTraffic(clients, trafficTarget(service)),
     findGroupsByTags(clients, { [TAG.app]: service.app, [TAG.env]: service.env }),
@@ -85,6 +97,7 @@ export async function preflight(
     describeSecurityGroups(clients, service.securityGroups),
     checkLock ? readRecord(clients, deps.state, service.name) : undefined,
     usedSequences(clients, deps.state, service.name),
+    alarmNames.length > 0 ? describeAlarmStates(clients, alarmNames) : undefined,
   ]);
   if (held) {
     throw new LockError(
@@ -143,6 +156,12 @@ export async function preflight(
   }
   const missingSg = service.securityGroups.filter((id) => !sgs.includes(id));
   if (missingSg.length) throw fail(`security groups not found: ${missingSg.join(", ")}`);
+  if (alarms && alarms.missing.length > 0) {
+    throw fail(
+      `no CloudWatch alarm is named ${alarms.missing.join(", ")}`,
+      "check `alarms` in the config (and --alarm): names are exact and case-sensitive, in the service's region",
+    );
+  }
 
   const sequence = nextSequence([...groups.map((g) => Number(g.tags[TAG.sequence] ?? 0)), ...used]);
   const names = serverGroupNames(service.name, sequence);
@@ -208,7 +227,40 @@ export async function preflight(
       targetGroup: service.targetGroup,
     },
     drainMs: drainMs(service),
+    ...(alarmNames.length > 0
+      ? { alarms: { names: alarmNames, unreadable: service.alarmsUnreadable } }
+      : {}),
+    ...(service.analysis ? { analysis: analysisPlan(service, service.analysis) } : {}),
   };
+}
+
+/** The judge's settings for a swap: the config's, mapped onto the judge's options. */
+function analysisPlan(service: ServiceConfig, a: AnalysisConfig): AnalysisPlan {
+  return {
+    loadBalancer: loadBalancerOfListener(service.listenerArn),
+    periodMs: service.metrics.period,
+    lagMs: service.metrics.lag,
+    maxExtensionMs: a.maxExtension,
+    onInsufficientData: a.onInsufficientData,
+    alpha: a.significance,
+    minDifference: a.errorRate.maxIncrease,
+    minRequests: a.minRequests,
+    ...(a.latency
+      ? {
+          latency: {
+            stat: a.latency.stat,
+            ratio: a.latency.maxRatio,
+            floorSeconds: a.latency.floorSeconds,
+          },
+        }
+      : {}),
+  };
+}
+
+/** `arn:…:listener/app/<name>/<id>/<listener id>` → `app/<name>/<id>`, the `LoadBalancer` dimension. */
+export function loadBalancerOfListener(listenerArn: string): string {
+  const tail = listenerArn.slice(listenerArn.indexOf(":listener/") + ":listener/".length);
+  return tail.split("/").slice(0, 3).join("/");
 }
 
 /**
@@ -296,6 +348,12 @@ function confirmedPlan(confirmed: SwapPlan, fresh: SwapPlan, swapId: string): Sw
   return { ...confirmed, swapId };
 }
 
+/** A difference of rates as percentage points: `1 point`, `0.5 points`. */
+function points(fraction: number): string {
+  const n = +(fraction * 100).toFixed(3);
+  return `${n} point${n === 1 ? "" : "s"}`;
+}
+
 /** A plan as words, for `deploy --dry-run` and the wizard. */
 export function describePlan(plan: SwapPlan): string[] {
   const lines = [
@@ -310,5 +368,21 @@ export function describePlan(plan: SwapPlan): string[] {
     `stickiness   ${plan.stickinessSeconds ? formatDuration(plan.stickinessSeconds * 1000) : "off"}`,
   ];
   if (plan.gates.length) lines.push(`gates        ${plan.gates.join(", ")}`);
+  if (plan.alarms) {
+    lines.push(
+      `alarms       ${plan.alarms.names.join(", ")} (read during every bake; ALARM rolls back${plan.alarms.unreadable === "ignore" ? "; unreadable ignored" : ""})`,
+    );
+  }
+  const a = plan.analysis;
+  if (a) {
+    const latency = a.latency
+      ? `, ${a.latency.stat} at most ${a.latency.ratio}× blue's + ${Math.round(a.latency.floorSeconds * 1000)}ms`
+      : "";
+    lines.push(
+      plan.blue
+        ? `analysis     green vs blue at each step below 100%: 5xx rate at most ${points(a.minDifference)} above blue's (α ${a.alpha})${latency}; at least ${a.minRequests} requests each, else the bake is extended up to ${formatDuration(a.maxExtensionMs)}, then ${a.onInsufficientData}`
+        : "analysis     none: a first deploy has no blue to compare with",
+    );
+  }
   return lines;
 }

@@ -27,6 +27,7 @@ import type {
   TrafficView,
 } from "../core/swap-model.js";
 import { TAG } from "../core/tags.js";
+import type { MetricGates } from "./metric-gates.js";
 
 export interface ObserveContext {
   clients: Clients;
@@ -36,6 +37,8 @@ export interface ObserveContext {
   /** ids learned in earlier passes, so they are not looked up again */
   known: { greenTargetGroupArn?: string; greenLaunchTemplateId?: string };
   runGates?: () => Promise<GateResult[]>;
+  /** the alarms' states and the judge's verdict, read while a step bakes */
+  metricGates?: MetricGates;
   now?: () => number;
 }
 
@@ -100,6 +103,12 @@ export async function observe(ctx: ObserveContext): Promise<Snapshot> {
     green.launchFailure = await latestLaunchFailure(clients, green.name, cursor.launchStartedAt);
   }
   const baking = cursor.phase === "shifting" && cursor.bakeStartedAt !== undefined;
+  const [gates, metrics] = baking
+    ? await Promise.all([
+        ctx.runGates ? ctx.runGates() : [],
+        ctx.metricGates ? ctx.metricGates.observe(cursor, known.greenTargetGroupArn) : {},
+      ])
+    : [[], {}];
   return {
     now: (ctx.now ?? Date.now)(),
     traffic,
@@ -107,7 +116,8 @@ export async function observe(ctx: ObserveContext): Promise<Snapshot> {
     blue: blueAsg ? toView(blueAsg) : undefined,
     greenTargetGroupArn: known.greenTargetGroupArn,
     greenLaunchTemplateId: known.greenLaunchTemplateId,
-    gates: baking && ctx.runGates ? await ctx.runGates() : [],
+    gates,
+    ...metrics,
   };
 }
 

@@ -58,6 +58,8 @@ export interface SwapStatus {
    * back, which differs while a change propagates or after someone else changed it
    */
   traffic: Weighted[] | null;
+  /** the judge's verdict on the last step it judged (services with `analysis`) */
+  verdict: { step: number; result: string; sentence: string } | null;
 }
 
 export interface ServiceStatus {
@@ -187,5 +189,6 @@ export function swapStatus(r: SwapRecord, now: number = Date.now()): SwapStatus 
         ? { startedAt: r.cursor.bakeStartedAt, ms: plan.bakeMs }
         : null,
     traffic: r.cursor.traffic ?? null,
+    verdict: r.cursor.lastVerdict ?? null,
   };
 }

@@ -5,12 +5,25 @@
  */
 import type { Clients } from "../aws/index.js";
 import type { ServiceConfig } from "../core/config.js";
-import { type Action, effectiveSteps, nextAction } from "../core/decide.js";
+import {
+  type Action,
+  analysisDueAt,
+  currentVerdict,
+  effectiveSteps,
+  nextAction,
+} from "../core/decide.js";
 import { rolledBackCode, SwapError, type SwitchyardError } from "../core/errors.js";
-import type { EventSink, GroupProgress, WaitProgress } from "../core/events.js";
-import type { GateResult, Snapshot, SwapFailure, SwapPlan } from "../core/swap-model.js";
+import type { EventSink, GateVerdict, GroupProgress, WaitProgress } from "../core/events.js";
+import type {
+  GateResult,
+  Snapshot,
+  SwapCursor,
+  SwapFailure,
+  SwapPlan,
+} from "../core/swap-model.js";
 import { act, describeAction } from "./act.js";
 import { reconcile } from "./loop.js";
+import { describeAlarms, metricGates } from "./metric-gates.js";
 import { observe } from "./observe.js";
 import { groupProgress } from "./progress.js";
 import type { StateLocation, SwapLock } from "./record.js";
@@ -127,6 +140,7 @@ export async function runLocked(
     return results;
   };
 
+  const metrics = plan.alarms || plan.analysis ? metricGates(clients, plan) : undefined;
   try {
     const ended = await reconcile<Snapshot, Action>(
       {
@@ -138,6 +152,7 @@ export async function runLocked(
             cursor: lock.record.cursor,
             known,
             runGates: () => runGates(pass.signal),
+            ...(metrics ? { metricGates: metrics } : {}),
           });
           // gates cut short by a cancel are not a failing gate
           const gatesOk = pass.signal.aborted ? [] : observed.gates;
@@ -231,7 +246,7 @@ export function inFlight(plan: SwapPlan, started: number): SwapResult {
 /** Events that mark progress, derived from the action just made. */
 function announce(
   action: Action,
-  before: { stepIndex: number; phase: string; bakeStartedAt?: number },
+  before: SwapCursor,
   plan: SwapPlan,
   lock: SwapLock,
   s: Snapshot,
@@ -263,6 +278,17 @@ function announce(
       elapsedMs: s.now - started,
     });
   } else if (c.phase === "rolling-back" && c.failure) {
+    const failed = failedVerdict(c.failure, before, plan, s);
+    if (failed) {
+      const index = Math.max(0, before.stepIndex);
+      emit({
+        ...ev,
+        type: "gate.verdict",
+        step: index + 1,
+        weight: steps[index] ?? 100,
+        ...failed,
+      });
+    }
     emit({
       ...ev,
       type: "rollback.started",
@@ -275,15 +301,82 @@ function announce(
     (c.phase === "finalizing" || (c.stepIndex !== undefined && c.stepIndex > before.stepIndex))
   ) {
     const index = Math.max(0, before.stepIndex);
+    const weight = steps[index] ?? 100;
+    const verdicts = stepVerdicts(before, plan, s);
+    for (const v of verdicts) emit({ ...ev, type: "gate.verdict", step: index + 1, weight, ...v });
     emit({
       ...ev,
       type: "step.baked",
       step: index + 1,
-      weight: steps[index] ?? 100,
+      weight,
       ...(before.bakeStartedAt === undefined ? {} : { bakedMs: s.now - before.bakeStartedAt }),
       gates: s.gates.filter((g) => g.ok).length,
+      ...(verdicts.length > 0 ? { verdicts } : {}),
     });
   }
+}
+
+/**
+ * The metric gates' verdicts on a step that baked: the alarms as last read, and the judge's
+ * verdict (or why it did not judge: the 100 % step, a promote before the bake's metrics were in).
+ */
+function stepVerdicts(before: SwapCursor, plan: SwapPlan, s: Snapshot): GateVerdict[] {
+  const out: GateVerdict[] = [];
+  if (plan.alarms && plan.alarms.names.length > 0) {
+    out.push({
+      gate: "alarms",
+      result: "pass",
+      sentence: describeAlarms(s.alarms, plan.alarms.names),
+    });
+  }
+  if (plan.analysis && plan.blue) {
+    const v = currentVerdict(s, plan, before);
+    if (v) {
+      const passed = v.result === "insufficient" ? " (onInsufficientData: pass)" : "";
+      out.push({
+        gate: "judge",
+        result: v.result,
+        sentence: v.sentence + passed,
+        figures: v.figures,
+      });
+    } else if (analysisDueAt(plan, before) === undefined) {
+      out.push({
+        gate: "judge",
+        result: "skipped",
+        sentence:
+          "not judged at 100%: blue serves no traffic to compare with (the earlier steps were judged; alarms still hold)",
+      });
+    } else {
+      out.push({
+        gate: "judge",
+        result: "skipped",
+        sentence: "not judged: the step was promoted before its metrics were in",
+      });
+    }
+  }
+  return out;
+}
+
+/** The verdict of the metric gate that rolled the swap back, for its `gate.verdict` event. */
+function failedVerdict(
+  failure: SwapFailure,
+  before: SwapCursor,
+  plan: SwapPlan,
+  s: Snapshot,
+): GateVerdict | undefined {
+  if (failure.code === "ALARM_FIRED" && failure.details?.alarm) {
+    return { gate: "alarms", result: "fail", sentence: failure.message };
+  }
+  if (failure.code === "ANALYSIS_FAILED") {
+    const v = currentVerdict(s, plan, before);
+    return {
+      gate: "judge",
+      result: v?.result ?? "fail",
+      sentence: v?.sentence ?? failure.message,
+      ...(v ? { figures: v.figures } : {}),
+    };
+  }
+  return undefined;
 }
 
 /** Blue's and green's health against desired, and the gates of the last check, for a wait. */

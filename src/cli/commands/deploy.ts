@@ -19,6 +19,7 @@ interface DeployFlags {
   steps?: number[];
   bake?: number;
   gate?: string[];
+  alarm?: string[];
   stickiness: boolean;
   keepFailed?: boolean;
   dryRun?: boolean;
@@ -52,6 +53,11 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
       "a command run at each bake; non-zero exit rolls back (repeatable)",
       collect,
     )
+    .option(
+      "--alarm <name>",
+      "a CloudWatch alarm checked during every bake; ALARM rolls back (repeatable)",
+      collect,
+    )
     .option("--no-stickiness", "no target-group stickiness during the shift")
     .option("--keep-failed", "keep a failed green group (tagged failed) for inspection")
     .option("--dry-run", "print the plan and change nothing")
@@ -82,6 +88,7 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
           ...(flags.bake === undefined ? {} : { bakeMs: flags.bake }),
           ...(flags.stickiness === false ? { stickiness: false } : {}),
           ...(flags.keepFailed ? { keepFailed: true } : {}),
+          ...(flags.alarm?.length ? { alarms: flags.alarm } : {}),
           gates,
         };
         if (flags.dryRun) {

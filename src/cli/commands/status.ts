@@ -188,6 +188,7 @@ export function describeStatus(s: ServiceStatus, options: StatusViewOptions = {}
     } else if (w.failure) {
       say(`    failure ${w.failure.code}: ${w.failure.message}`);
     }
+    if (w.verdict) say(`    judge at step ${w.verdict.step}: ${w.verdict.sentence}`);
     if (w.halted) {
       say(`    stopped (${w.halted.code}): ${w.halted.message}; no process drives it`);
       say(

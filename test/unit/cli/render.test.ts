@@ -371,6 +371,31 @@ describe("texts", () => {
   });
 });
 
+describe("metric gate verdicts", () => {
+  it("read as the gate's name and its sentence, marked by the result", () => {
+    const verdict = (result: "pass" | "fail" | "insufficient" | "skipped", sentence: string) =>
+      describeEvent({
+        service,
+        at: at(1),
+        type: "gate.verdict",
+        step: 1,
+        weight: 5,
+        gate: "judge",
+        result,
+        sentence,
+      });
+    const pass = "green 5xx 0.2 % (3/1500) vs blue 0.1 % (29/28500), p = 0.41: pass";
+    expect(verdict("pass", pass)).toEqual({ kind: "done", text: `judge: ${pass}` });
+    expect(
+      verdict("fail", "green 5xx 5 % (75/1500) vs blue 0 % (0/28500), p < 0.001: fail"),
+    ).toEqual({
+      kind: "fail",
+      text: "judge: green 5xx 5 % (75/1500) vs blue 0 % (0/28500), p < 0.001: fail",
+    });
+    expect(verdict("skipped", "not judged at 100%").kind).toBe("info");
+  });
+});
+
 describe("progress during a wait", () => {
   afterEach(() => {
     vi.useRealTimers();

@@ -162,6 +162,9 @@ describe("loadConfig", () => {
           userData: join(dir, "userdata.sh.tmpl"),
           gates: [`${join(dir, "scripts/smoke.sh")} --fast`, "curl -fsS http://example.com/health"],
           retire: { keep: 1, minAge: 86_400_000 },
+          alarms: [],
+          alarmsUnreadable: "fail",
+          metrics: { period: 60_000, lag: 60_000 },
         },
       },
     };
@@ -571,7 +574,94 @@ describe("config validation", () => {
       `services."web/prod".gates[0]`,
       "non-empty command",
     ],
+    [
+      "an empty alarm name",
+      (c) => Object.assign(svc(c), { alarms: [""] }),
+      `services."web/prod".alarms[0]`,
+      "alarm name",
+    ],
+    [
+      "an unknown alarmsUnreadable",
+      (c) => Object.assign(svc(c), { alarmsUnreadable: "warn" }),
+      `services."web/prod".alarmsUnreadable`,
+      "fail or ignore",
+    ],
+    [
+      "a maxIncrease without a percent sign",
+      (c) => Object.assign(svc(c), { analysis: { errorRate: { maxIncrease: "1" } } }),
+      `services."web/prod".analysis.errorRate.maxIncrease`,
+      'percentage from 0% to 100% such as "1%"',
+    ],
+    [
+      "a maxIncrease over 100%",
+      (c) => Object.assign(svc(c), { analysis: { errorRate: { maxIncrease: "150%" } } }),
+      `services."web/prod".analysis.errorRate.maxIncrease`,
+      "percentage",
+    ],
+    [
+      "an unknown latency statistic",
+      (c) => Object.assign(svc(c), { analysis: { latency: { stat: "p999x" } } }),
+      `services."web/prod".analysis.latency.stat`,
+      "p99, p99.9",
+    ],
+    [
+      "a latency ratio under 1",
+      (c) => Object.assign(svc(c), { analysis: { latency: { maxRatio: 0.5 } } }),
+      `services."web/prod".analysis.latency.maxRatio`,
+      "at least 1",
+    ],
+    [
+      "an unknown onInsufficientData",
+      (c) => Object.assign(svc(c), { analysis: { onInsufficientData: "skip" } }),
+      `services."web/prod".analysis.onInsufficientData`,
+      "fail or pass",
+    ],
+    [
+      "an unknown analysis key",
+      (c) => Object.assign(svc(c), { analysis: { errorrate: {} } }),
+      `services."web/prod".analysis.errorrate`,
+      "expected one of errorRate, latency",
+    ],
+    [
+      "a bad maxExtension",
+      (c) => Object.assign(svc(c), { analysis: { maxExtension: "soon" } }),
+      `services."web/prod".analysis.maxExtension`,
+      "duration",
+    ],
   ];
+
+  it("maps analysis onto the judge's terms: fractions, ms and seconds", () => {
+    const config = minimal();
+    Object.assign(svc(config), {
+      alarms: ["web-5xx"],
+      analysis: {
+        errorRate: { maxIncrease: "1%" },
+        latency: { stat: "p99", maxRatio: 1.25 },
+        onInsufficientData: "fail",
+      },
+    });
+    const service = serviceConfig(resolveConfig(config), "web/prod");
+    expect(service.alarms).toEqual(["web-5xx"]);
+    expect(service.alarmsUnreadable).toBe("fail");
+    expect(service.analysis).toEqual({
+      errorRate: { maxIncrease: 0.01 },
+      latency: { stat: "p99", maxRatio: 1.25, floorSeconds: 0.05 },
+      minRequests: 500,
+      significance: 0.01,
+      maxExtension: 300_000,
+      onInsufficientData: "fail",
+    });
+    expect(service.metrics).toEqual({ period: 60_000, lag: 60_000 });
+    // an empty analysis is the judge's defaults, 5xx only
+    Object.assign(svc(config), { analysis: {} });
+    expect(serviceConfig(resolveConfig(config), "web/prod").analysis).toEqual({
+      errorRate: { maxIncrease: 0.005 },
+      minRequests: 500,
+      significance: 0.01,
+      maxExtension: 300_000,
+      onInsufficientData: "fail",
+    });
+  });
 
   it.each(cases)("rejects %s, naming the path", (_, mutate, path, message) => {
     const config = minimal();

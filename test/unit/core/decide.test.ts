@@ -1,12 +1,20 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Decision, nextAction, shiftWeights } from "../../../src/core/decide.js";
+import {
+  analysisDueAt,
+  type Decision,
+  nextAction,
+  shiftWeights,
+} from "../../../src/core/decide.js";
 import type {
+  AnalysisPlan,
+  AnalysisVerdict,
   GroupView,
   Snapshot,
   SwapCursor,
   SwapPlan,
   TargetHealthCounts,
+  VerdictFigures,
 } from "../../../src/core/swap-model.js";
 
 import { BLUE_TG, GREEN_TG, OLD_TG, samplePlan as plan } from "../../helpers/plan.js";
@@ -749,5 +757,167 @@ describe("nextAction after a crash between a listener change and its record writ
       traffic: { ...s.traffic, targetGroups: [{ targetGroupArn: OLD_TG, weight: 100 }] },
     });
     expect(nextAction(other, plan(), cursor({ traffic: before })).kind).toBe("drift");
+  });
+});
+
+describe("nextAction: metric gates", () => {
+  const shifting = (c: Partial<SwapCursor> = {}) =>
+    cursor({ phase: "shifting", stepIndex: 0, blueOriginalMin: 1, ...c });
+  const at5 = (overrides: Partial<Snapshot> = {}) =>
+    world({
+      traffic: {
+        targetGroups: [
+          { targetGroupArn: BLUE_TG, weight: 95 },
+          { targetGroupArn: GREEN_TG, weight: 5 },
+        ],
+        stickiness: { enabled: true, durationSeconds: 3600 },
+        forwarding: true,
+      },
+      ...overrides,
+    });
+  const analysis: AnalysisPlan = {
+    loadBalancer: "app/web/1",
+    periodMs: 60_000,
+    lagMs: 60_000,
+    maxExtensionMs: 300_000,
+    onInsufficientData: "fail",
+    alpha: 0.01,
+    minDifference: 0.005,
+    minRequests: 500,
+  };
+  const gated = (a: Partial<AnalysisPlan> = {}) =>
+    plan({
+      alarms: { names: ["web-5xx"], unreadable: "fail" },
+      analysis: { ...analysis, ...a },
+    });
+  const figures: VerdictFigures = {
+    green: { requests: 1500, errors: 3, rate: 0.002 },
+    blue: { requests: 28_500, errors: 29, rate: 0.001 },
+    pValue: 0.41,
+    window: { start: 0, end: 1 },
+  };
+  // the bake of step 1 started 60 s ago (a 60 s bake); the judge may read it 120 s after its end
+  const BAKE = NOW - 60_000;
+  const DUE = BAKE + 60_000 + 60_000 + 60_000;
+  const verdict = (result: AnalysisVerdict["result"], over: Partial<AnalysisVerdict> = {}) => ({
+    step: 1,
+    bakeStartedAt: BAKE,
+    result,
+    sentence: `green 5xx … : ${result}`,
+    figures,
+    at: NOW,
+    ...over,
+  });
+
+  it("rolls back when an alarm is in ALARM, naming it with its reason", () => {
+    const s = at5({
+      alarms: {
+        states: [
+          { name: "web-ok", state: "OK", reason: "" },
+          { name: "web-5xx", state: "ALARM", reason: "Threshold Crossed: 1 datapoint [5.0]" },
+        ],
+      },
+    });
+    expect(actionOf(decide(s, gated(), shifting({ bakeStartedAt: NOW - 1 })))).toMatchObject({
+      cursor: {
+        phase: "rolling-back",
+        failure: {
+          code: "ALARM_FIRED",
+          message: "alarm web-5xx is in ALARM: Threshold Crossed: 1 datapoint [5.0]",
+          details: { alarm: { name: "web-5xx", reason: "Threshold Crossed: 1 datapoint [5.0]" } },
+        },
+      },
+    });
+  });
+
+  it("OK and INSUFFICIENT_DATA alarms hold", () => {
+    const s = at5({
+      alarms: {
+        states: [
+          { name: "a", state: "OK", reason: "" },
+          { name: "b", state: "INSUFFICIENT_DATA", reason: "" },
+        ],
+      },
+    });
+    expect(decide(s, gated(), shifting({ bakeStartedAt: NOW - 1 }))).toMatchObject({
+      kind: "wait",
+      reason: "baking at 5%",
+    });
+  });
+
+  it("unreadable alarms fail the step, unless alarmsUnreadable is ignore", () => {
+    const s = at5({ alarms: { states: [], error: "Throttling" } });
+    const c = shifting({ bakeStartedAt: NOW - 1 });
+    expect(actionOf(decide(s, gated(), c))).toMatchObject({
+      cursor: { failure: { code: "GATE_FAILED", details: { gate: { name: "alarms" } } } },
+    });
+    const lenient = { ...gated(), alarms: { names: ["web-5xx"], unreadable: "ignore" as const } };
+    expect(decide(s, lenient, c)).toMatchObject({ kind: "wait", reason: "baking at 5%" });
+  });
+
+  it("waits after the bake until its last period is published", () => {
+    const d = decide(at5(), gated(), shifting({ bakeStartedAt: BAKE }));
+    expect(d).toMatchObject({ kind: "wait", until: DUE, progress: { until: DUE } });
+    expect(d.kind === "wait" && d.reason).toMatch(/waiting for CloudWatch/);
+  });
+
+  it("waits for the verdict once due, then moves on when it passes", () => {
+    const c = shifting({ bakeStartedAt: BAKE });
+    const due = { now: DUE };
+    expect(decide(at5(due), gated(), c)).toMatchObject({
+      kind: "wait",
+      reason: "judging green against blue at 5%",
+    });
+    // a verdict on another bake is not this step's
+    const stale = at5({ ...due, verdict: verdict("pass", { bakeStartedAt: BAKE - 1 }) });
+    expect(decide(stale, gated(), c).kind).toBe("wait");
+    // the verdict goes into the record with the cursor, for `status`
+    expect(actionOf(decide(at5({ ...due, verdict: verdict("pass") }), gated(), c))).toMatchObject({
+      cursor: {
+        stepIndex: 1,
+        bakeStartedAt: undefined,
+        lastVerdict: { step: 1, result: "pass", sentence: "green 5xx … : pass" },
+      },
+    });
+  });
+
+  it("rolls back on a failing verdict with its sentence and figures", () => {
+    const s = at5({ now: DUE, verdict: verdict("fail") });
+    expect(actionOf(decide(s, gated(), shifting({ bakeStartedAt: BAKE })))).toMatchObject({
+      cursor: {
+        phase: "rolling-back",
+        failure: {
+          code: "ANALYSIS_FAILED",
+          message: "the judge failed green at 5%: green 5xx … : fail",
+          details: { verdict: { sentence: "green 5xx … : fail", figures } },
+        },
+      },
+    });
+  });
+
+  it("extends the bake on insufficient data, then fails or passes per onInsufficientData", () => {
+    const c = shifting({ bakeStartedAt: BAKE });
+    const limit = DUE + 300_000;
+    const extended = decide(at5({ now: DUE + 1000, verdict: verdict("insufficient") }), gated(), c);
+    expect(extended).toMatchObject({ kind: "wait", until: limit });
+    expect(extended.kind === "wait" && extended.reason).toMatch(/too little traffic/);
+
+    const spent = at5({ now: limit, verdict: verdict("insufficient") });
+    expect(actionOf(decide(spent, gated(), c))).toMatchObject({
+      cursor: { failure: { code: "ANALYSIS_FAILED" } },
+    });
+    expect(actionOf(decide(spent, gated({ onInsufficientData: "pass" }), c))).toMatchObject({
+      cursor: { stepIndex: 1 },
+    });
+  });
+
+  it("does not judge the 100% step, a first deploy, or a swap without analysis", () => {
+    const last = shifting({ stepIndex: 2, bakeStartedAt: BAKE });
+    expect(analysisDueAt(gated(), last)).toBeUndefined();
+    expect(analysisDueAt({ ...gated(), blue: null }, shifting({ bakeStartedAt: BAKE }))).toBe(
+      undefined,
+    );
+    expect(analysisDueAt(plan(), shifting({ bakeStartedAt: BAKE }))).toBeUndefined();
+    expect(analysisDueAt(gated(), shifting({ bakeStartedAt: BAKE }))).toBe(DUE);
   });
 });

@@ -43,7 +43,11 @@ const CONFIG: ResolvedConfig = resolveConfig({
   region: "us-east-1",
   state: { bucket: "acme-switchyard", prefix: ".switchyard" },
   services: {
-    "web/prod": service({ instanceProfile: "web-prod" }),
+    "web/prod": service({
+      instanceProfile: "web-prod",
+      alarms: ["web-prod-5xx"],
+      analysis: { errorRate: { maxIncrease: "1%" } },
+    }),
     "api/staging": service({
       listenerArn: API_LISTENER,
       ruleArn: API_RULE,
@@ -152,9 +156,7 @@ function commandsUsed(): CommandUse[] {
       uses.push({ file, pkg, command: `${m[2] ?? ""}Command` });
     }
   }
-  // The metric gates' CloudWatch reads (src/aws/cloudwatch.ts) join the policy with the gates'
-  // config, which decides whether a service needs them; until then no command path sends them.
-  return uses.filter((u) => u.pkg !== "@aws-sdk/client-cloudwatch");
+  return uses;
 }
 
 /**
@@ -214,6 +216,17 @@ describe("the policy and the code that calls AWS", () => {
       expect(info.reason.length, info.action).toBeGreaterThan(10);
       expect(info.reason).not.toMatch(/\n/);
     }
+  });
+});
+
+describe("the metric gates' CloudWatch reads", () => {
+  it("join the policy only when a selected service has alarms or analysis", () => {
+    const withGates = find(iamPolicy(CONFIG, ["web/prod"]).Statement, "CloudWatchReadGates");
+    expect(withGates.Action).toEqual(["cloudwatch:DescribeAlarms", "cloudwatch:GetMetricData"]);
+    expect(withGates.Resource).toBe("*");
+    const without = iamPolicy(CONFIG, ["api/staging"]).Statement.map((s) => s.Sid);
+    expect(without).not.toContain("CloudWatchReadGates");
+    expect(JSON.stringify(iamPolicy(CONFIG, ["api/staging"]))).not.toContain("cloudwatch:");
   });
 });
 
@@ -534,10 +547,10 @@ describe("the policy document", () => {
     }
   });
 
-  it('uses Resource "*" only for Describe actions, without conditions', () => {
+  it('uses Resource "*" only for Describe actions and metric reads, without conditions', () => {
     for (const s of policy.Statement.filter((x) => x.Resource === "*")) {
       expect(
-        s.Action.every((a) => /:Describe[A-Z]/.test(a)),
+        s.Action.every((a) => /:Describe[A-Z]/.test(a) || a === "cloudwatch:GetMetricData"),
         s.Sid,
       ).toBe(true);
       expect(s.Condition).toBeUndefined();

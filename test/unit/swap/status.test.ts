@@ -51,6 +51,20 @@ describe("swapStatus", () => {
     expect(swapStatus(back, NOW).bake).toBeNull();
   });
 
+  it("the judge's last verdict, shown under the swap", () => {
+    const lastVerdict = {
+      step: 1,
+      result: "pass" as const,
+      sentence: "green 5xx 0.2 % (3/1500) vs blue 0.1 % (29/28500), p = 0.41: pass",
+    };
+    const swap = swapStatus(record({ lastVerdict }), NOW);
+    expect(swap.verdict).toEqual(lastVerdict);
+    expect(swapStatus(record({}), NOW).verdict).toBeNull();
+    expect(describeStatus(serviceWith(swap), WIDE)).toContain(
+      "    judge at step 1: green 5xx 0.2 % (3/1500) vs blue 0.1 % (29/28500), p = 0.41: pass",
+    );
+  });
+
   it("while launching: step 0 and no weight", () => {
     expect(swapStatus(record({ phase: "launching", stepIndex: -1 }), NOW)).toMatchObject({
       step: 0,
