@@ -76,6 +76,11 @@ export interface ControlPlaneOptions {
     operation: DrivenOperation,
     outcome: { ok: boolean; error?: SwitchyardError },
   ) => void;
+  /**
+   * the client's address is the last one a proxy in front of this one added to X-Forwarded-For
+   * (a load balancer, a Lambda function URL forwarding to it); default: the connection's peer
+   */
+  trustProxy?: boolean;
   /** failed logins allowed per client address (default 5 a minute) */
   rateLimit?: RateLimitOptions;
   /** how often an event stream reads the status (default: the switchyard's poll interval) */
@@ -196,6 +201,17 @@ function durationMs(value: string | number | undefined, what: string): number | 
 // ─── the control plane ────────────────────────────────────────────────────────────────────────
 
 export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
+  /** Who is asking: the peer, or behind a trusted proxy the address it says it forwarded for. */
+  const clientOf = (req: IncomingMessage): string => {
+    const forwarded = options.trustProxy ? req.headers["x-forwarded-for"] : undefined;
+    const last = (Array.isArray(forwarded) ? forwarded.join(",") : forwarded)
+      ?.split(",")
+      .map((a) => a.trim())
+      .filter((a) => a !== "")
+      .at(-1);
+    return last ?? req.socket.remoteAddress ?? "unknown";
+  };
+
   const { yard } = options;
   const auth = options.auth;
   if (auth !== "insecure-local" && !hasCredentials(auth)) throw noCredentialsError();
@@ -659,7 +675,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
       };
     }
     const { route, params } = found;
-    const client = req.socket.remoteAddress ?? "unknown";
+    const client = clientOf(req);
     let principal: Principal | undefined;
     if (route.access !== "public") {
       const admitted = await admit(req, client, route.access);
@@ -722,7 +738,7 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         path,
         status: r.reply?.status ?? res.statusCode,
         ms: Date.now() - startedAt,
-        client: req.socket.remoteAddress ?? "unknown",
+        client: clientOf(req),
         principal: r.principal?.name ?? null,
       });
     };

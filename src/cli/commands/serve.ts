@@ -14,6 +14,7 @@ interface ServeFlags {
   port: number;
   host: string;
   insecureLocal?: boolean;
+  trustProxy?: boolean;
   pollInterval?: number;
 }
 
@@ -40,6 +41,10 @@ export function registerServe(program: Command, { io }: CommandContext): void {
     .option(
       "--insecure-local",
       "no credentials: everyone on this machine is an operator (loopback addresses only)",
+    )
+    .option(
+      "--trust-proxy",
+      "behind a load balancer: the client's address is the last X-Forwarded-For entry (for the login limiter and the log)",
     )
     .addOption(pollIntervalOption())
     .action(async (flags: ServeFlags, command: Command) => {
@@ -76,6 +81,7 @@ export function registerServe(program: Command, { io }: CommandContext): void {
       const plane = createControlPlane({
         yard,
         auth: flags.insecureLocal ? "insecure-local" : credentials,
+        ...(flags.trustProxy ? { trustProxy: true } : {}),
         gates: (service) =>
           commandGates(yard.config.services[service]?.gates ?? [], [], {
             env: io.env,
