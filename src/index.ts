@@ -92,7 +92,7 @@ export type {
 } from "./swap/control.js";
 export type { CycleOptions, CycleResult } from "./swap/cycle.js";
 export type { DeployOptions } from "./swap/deploy.js";
-export type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
+export type { RollbackOptions, RollbackPreview, RollbackResult } from "./swap/rollback.js";
 export type { GroupStatus, ServiceStatus, SwapStatus } from "./swap/status.js";
 export type { Gate, GateContext, SwapResult } from "./swap/swap.js";
 export type {
