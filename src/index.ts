@@ -74,13 +74,19 @@ export {
   hashPassword,
   hashToken,
   loadCredentials,
+  loadSlackSettings,
   newToken,
   type Principal,
   type Reply,
   type RequestContext,
   type Role,
   type Route,
+  type RouteHost,
+  type SlackOptions,
+  type SlackSettings,
+  slackRoutes,
   verifyPassword,
+  verifySlackSignature,
 } from "./serve/index.js";
 export type { AdoptOptions, AdoptResult } from "./swap/adopt.js";
 export type {
