@@ -19,6 +19,7 @@ import { formatDuration } from "../core/duration.js";
 import { InputError, toSwitchyardError } from "../core/errors.js";
 import type { SwitchyardEvent } from "../core/events.js";
 import { parseServiceName } from "../core/names.js";
+import { releaseVersion } from "../core/release-url.js";
 import type { SwapPlan } from "../core/swap-model.js";
 import type { ControlOutcome } from "../swap/control.js";
 import type { RollbackPreview, RollbackResult } from "../swap/rollback.js";
@@ -239,14 +240,14 @@ export function statusText(s: ServiceStatus): string {
   for (const g of s.groups) {
     const weight = g.weight === null ? "–" : `${g.weight} %`;
     lines.push(
-      `• \`${g.name}\` ${g.role}, ${esc(g.release)}: ${weight}, ${g.instances.healthy}/${g.capacity.desired} healthy`,
+      `• \`${g.name}\` ${g.role}, ${esc(releaseVersion(g.release))}: ${weight}, ${g.instances.healthy}/${g.capacity.desired} healthy`,
     );
   }
   const w = s.swap;
   if (w) {
     const at = w.weight === null ? w.phase : `${w.phase}, step ${w.step}/${w.of}, ${w.weight} %`;
     lines.push(
-      `swap \`${w.swapId}\` to ${esc(w.release)}: ${at}${w.paused ? ", paused" : ""}${
+      `swap \`${w.swapId}\` to ${esc(releaseVersion(w.release))}: ${at}${w.paused ? ", paused" : ""}${
         w.halted ? `, halted: ${esc(w.halted.message)}` : ""
       }`,
     );
@@ -261,8 +262,8 @@ export function eventLine(event: SwitchyardEvent): string | undefined {
   switch (event.type) {
     case "swap.started":
       return event.resumed
-        ? `${svc}: taking over swap \`${event.swapId}\` to ${esc(event.release)}`
-        : `:rocket: ${svc}: swap to ${esc(event.release)} started (steps ${event.steps.join(" → ")} %, bake ${formatDuration(event.bakeMs)} each)`;
+        ? `${svc}: taking over swap \`${event.swapId}\` to ${esc(releaseVersion(event.release))}`
+        : `:rocket: ${svc}: swap to ${esc(releaseVersion(event.release))} started (steps ${event.steps.join(" → ")} %, bake ${formatDuration(event.bakeMs)} each)`;
     case "step.shifted":
       return `${svc}: step ${event.step}/${event.of}: ${event.weight} % of traffic on green`;
     case "rollback.started":
@@ -292,14 +293,15 @@ export function outcomeLine(
       : `${svc}: ${kind} written into swap \`${r.swapId}\`; the process driving it applies it at its next poll`;
   }
   if ("scaledUp" in r) {
-    return `:leftwards_arrow_with_hook: ${svc}: ${esc(r.release)} is live again (\`${r.live}\`, ${formatDuration(r.durationMs)})`;
+    return `:leftwards_arrow_with_hook: ${svc}: ${esc(releaseVersion(r.release))} is live again (\`${r.live}\`, ${formatDuration(r.durationMs)})`;
   }
   if (r.outcome === "completed") {
-    return `:white_check_mark: ${svc}: ${esc(r.release)} is live (\`${r.live}\`, ${formatDuration(r.durationMs)})`;
+    return `:white_check_mark: ${svc}: ${esc(releaseVersion(r.release))} is live (\`${r.live}\`, ${formatDuration(r.durationMs)})`;
   }
-  if (r.outcome === "in-flight") return `${svc}: swap to ${esc(r.attempted)} left in flight`;
+  if (r.outcome === "in-flight")
+    return `${svc}: swap to ${esc(releaseVersion(r.attempted))} left in flight`;
   const why = r.error ? `: ${r.error.code}: ${esc(r.error.message)}` : "";
-  return `:x: ${svc}: the swap to ${esc(r.attempted)} was rolled back; ${esc(r.release)} is live${why}`;
+  return `:x: ${svc}: the swap to ${esc(releaseVersion(r.attempted))} was rolled back; ${esc(releaseVersion(r.release))} is live${why}`;
 }
 
 // ─── delivery to response_url ─────────────────────────────────────────────────────────────────
@@ -450,16 +452,16 @@ function confirmationMessage(c: Confirmation, details: string, ttlMs: number): S
 
 function planDetails(plan: SwapPlan): string {
   const from = plan.blue
-    ? `live now: ${esc(plan.blue.release)} (\`${plan.blue.name}\`)`
+    ? `live now: ${esc(releaseVersion(plan.blue.release))} (\`${plan.blue.name}\`)`
     : "first deploy";
   return `${from}; steps ${plan.steps.join(" → ")} %, bake ${formatDuration(plan.bakeMs)} each`;
 }
 
 function rollbackDetails(p: RollbackPreview): string {
-  const from = p.from ? `${esc(p.from.release)} (\`${p.from.name}\`)` : "nothing";
+  const from = p.from ? `${esc(releaseVersion(p.from.release))} (\`${p.from.name}\`)` : "nothing";
   return p.abortsSwap
-    ? `a swap is in flight (\`${p.abortsSwap}\`, to ${from}): it is aborted and \`${p.to.name}\` (${esc(p.to.release)}) stays live`
-    : `\`${p.to.name}\` (${esc(p.to.release)}) takes all traffic back from ${from}`;
+    ? `a swap is in flight (\`${p.abortsSwap}\`, to ${from}): it is aborted and \`${p.to.name}\` (${esc(releaseVersion(p.to.release))}) stays live`
+    : `\`${p.to.name}\` (${esc(releaseVersion(p.to.release))}) takes all traffic back from ${from}`;
 }
 
 // ─── the routes ───────────────────────────────────────────────────────────────────────────────
@@ -618,7 +620,7 @@ export function slackRoutes(
           .previewRollback(service, asked.to ? { to: asked.to } : {})
           .then((p) =>
             confirmationMessage(
-              confirmation("rollback", p.to.release, p.to.name),
+              confirmation("rollback", releaseVersion(p.to.release), p.to.name),
               rollbackDetails(p),
               ttlMs,
             ),
