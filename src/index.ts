@@ -96,13 +96,19 @@ export {
   hashPassword,
   hashToken,
   loadCredentials,
+  loadSlackSettings,
   newToken,
   type Principal,
   type Reply,
   type RequestContext,
   type Role,
   type Route,
+  type RouteHost,
+  type SlackOptions,
+  type SlackSettings,
+  slackRoutes,
   verifyPassword,
+  verifySlackSignature,
 } from "./serve/index.js";
 export type { AdoptOptions, AdoptResult } from "./swap/adopt.js";
 export type {
@@ -114,7 +120,7 @@ export type {
 } from "./swap/control.js";
 export type { CycleOptions, CycleResult } from "./swap/cycle.js";
 export type { DeployOptions } from "./swap/deploy.js";
-export type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
+export type { RollbackOptions, RollbackPreview, RollbackResult } from "./swap/rollback.js";
 export type { GroupStatus, ServiceStatus, SwapStatus } from "./swap/status.js";
 export type { Gate, GateContext, SwapResult } from "./swap/swap.js";
 export type {

@@ -30,7 +30,7 @@ import type {
 } from "./swap/control.js";
 import type { CycleOptions, CycleResult } from "./swap/cycle.js";
 import type { DeployOptions } from "./swap/deploy.js";
-import type { RollbackOptions, RollbackResult } from "./swap/rollback.js";
+import type { RollbackOptions, RollbackPreview, RollbackResult } from "./swap/rollback.js";
 import type { ServiceStatus } from "./swap/status.js";
 import type { Gate, SwapDeps, SwapResult } from "./swap/swap.js";
 import type { SwapEnding, WaitForSwapOptions, WatchOptions } from "./swap/watch.js";
@@ -98,6 +98,8 @@ export interface Switchyard {
    * blue to be live
    */
   rollback(service: string, options?: RollbackOptions & CallOptions): Operation<RollbackResult>;
+  /** the group and release a rollback would restore now (a deploy in flight: its blue); reads only */
+  previewRollback(service: string, options?: RollbackOptions): Promise<RollbackPreview>;
   resume(service: string, options?: ResumeOptions & CallOptions): Operation<SwapResult>;
   /**
    * one pass over the services' swap records (every service by default): each swap no live
@@ -308,6 +310,12 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     rollback: (service, o = {}) =>
       run("rollback", service, o, async (emit) =>
         (await rollbackModule()).rollback(deps(emit, o.signal), serviceConfig(config, service), o),
+      ),
+    previewRollback: async (service, o = {}) =>
+      (await rollbackModule()).previewRollback(
+        { clients, state: config.state },
+        serviceConfig(config, service),
+        o,
       ),
     resume: (service, o = {}) =>
       run("resume", service, o, async (emit) =>

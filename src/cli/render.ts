@@ -6,6 +6,7 @@
 import { formatDuration } from "../core/duration.js";
 import type { ActionName, SwitchyardEvent } from "../core/events.js";
 import { targetGroupNameOf } from "../core/names.js";
+import { releaseVersion } from "../core/release-url.js";
 import type { Weighted } from "../core/swap-model.js";
 import { type CliIo, type CliStream, type GlobalOptions, isCI, writeLine } from "./io.js";
 
@@ -107,11 +108,7 @@ export function formatSeconds(ms: number): string {
   return whole === 0 ? "0s" : formatElapsed(whole);
 }
 
-/** The version part of a release URL (`s3://…/r42.tar.gz` → `r42`). */
-export function releaseVersion(release: string): string {
-  const file = release.slice(release.lastIndexOf("/") + 1);
-  return file.replace(/\.(tar\.gz|tgz)$/, "");
-}
+export { releaseVersion };
 
 /** What the renderer remembers between events (green's name, the number of steps). */
 export interface Timeline {

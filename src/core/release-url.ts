@@ -212,3 +212,9 @@ export function resolveRelease(urlOrVersion: string, releases: string): ReleaseR
   }
   return parseReleaseUrl(releaseUrlFor(releases, text));
 }
+
+/** The version part of a release URL (`s3://…/r42.tar.gz` → `r42`); a version as it is. */
+export function releaseVersion(release: string): string {
+  const file = release.slice(release.lastIndexOf("/") + 1);
+  return file.replace(/\.(tar\.gz|tgz)$/, "");
+}

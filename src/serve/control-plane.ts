@@ -92,8 +92,42 @@ export interface ControlPlaneOptions {
    * (default 2 s): a quick rollback answers with its result, a swap with 202 and its swapId
    */
   acceptAfterMs?: number;
-  /** more routes (a dashboard's files, a ChatOps endpoint), matched after the API's */
-  routes?: Route[];
+  /**
+   * more routes (a dashboard's files, a ChatOps endpoint), matched after the API's; as a function,
+   * they are made with what they may use of the plane (to start operations it drives)
+   */
+  routes?: Route[] | ((host: RouteHost) => Route[]);
+}
+
+/** What routes added through `routes` may use of the control plane. */
+export interface RouteHost {
+  yard: Switchyard;
+  /** the gates of a swap this process drives (as `ControlPlaneOptions.gates`) */
+  gates(service: string): Promise<Gate[]>;
+  /**
+   * starts an operation this process drives, as the API's POST routes do: `close()` interrupts
+   * it, the service's event stream carries its events, `onOperationEnd` hears of its end;
+   * undefined when the plane is stopping
+   */
+  launch<T>(request: LaunchRequest<T>): DrivenOperation | undefined;
+}
+
+export interface LaunchRequest<T> {
+  service: string;
+  kind: OperationKind;
+  /** who asked for it (the operations log names them) */
+  by: string;
+  start(call: { signal: AbortSignal; onEvent: (event: SwitchyardEvent) => void }): Operation<T>;
+  /** each event, as it happens; what it throws is ignored */
+  onEvent?(event: SwitchyardEvent, operation: DrivenOperation): void;
+  /**
+   * once it has ended: `result` when it settled (`ok: false` and `error` for a swap rolled back),
+   * only `error` when it threw; what it throws is ignored
+   */
+  onEnd?(
+    end: { ok: boolean; result?: T; error?: SwitchyardError },
+    operation: DrivenOperation,
+  ): void;
 }
 
 export interface DrivenOperation {
@@ -121,7 +155,7 @@ export interface ControlPlane {
   close(options?: { timeoutMs?: number }): Promise<{ unfinished: DrivenOperation[] }>;
 }
 
-type OperationKind = "deploy" | "rollback" | "resume" | "promote" | "pause" | "abort";
+export type OperationKind = "deploy" | "rollback" | "resume" | "promote" | "pause" | "abort";
 
 /** What a stream subscriber is sent. */
 type StreamItem =
@@ -253,6 +287,70 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
   const eventsPath = (service: string) => `/api/services/${service}/events`;
 
   /**
+   * Starts an operation this process drives: close() interrupts it, the service's event stream
+   * carries its events and `onOperationEnd` hears of its end. undefined while the plane stops.
+   */
+  function launch<T>(request: LaunchRequest<T>): DrivenOperation | undefined {
+    if (shutdown.signal.aborted) return undefined;
+    const { service, kind } = request;
+    const controller = new AbortController();
+    const r: Running = {
+      id: randomBytes(6).toString("hex"),
+      service,
+      kind,
+      swapId: null,
+      startedAt: new Date().toISOString(),
+      by: request.by,
+      events: [],
+      controller,
+      settled: Promise.resolve(),
+    };
+    // a listener's failure never reaches the operation
+    const tell = (listener: (() => void) | undefined) => {
+      try {
+        listener?.();
+      } catch {
+        // ignored: the operation goes on
+      }
+    };
+    const onEvent = (event: SwitchyardEvent) => {
+      const id = `${r.id}.${r.events.length}`;
+      r.events.push(event);
+      if (event.type === "lock.acquired" || event.type === "swap.started") {
+        r.swapId ??= event.swapId;
+      }
+      publish(service, { kind: "event", id, event });
+      tell(() => request.onEvent?.(event, describe(r)));
+    };
+    running.set(r.id, r);
+    const operation = request.start({ signal: controller.signal, onEvent });
+    // the events are taken through onEvent; the handle's own queue is drained so it keeps nothing
+    void (async () => {
+      for await (const _ of operation.events);
+    })();
+    r.settled = operation.result.then(
+      (result) => {
+        const body = { operation: kind, swapId: r.swapId, ok: okOf(result), result };
+        publish(service, { kind: "result", id: `${r.id}.end`, body });
+        const error = errorOf(result);
+        const outcome = { ok: body.ok, ...(error ? { error } : {}) };
+        tell(() => request.onEnd?.({ ...outcome, result }, describe(r)));
+        options.onOperationEnd?.(describe(r), outcome);
+      },
+      (thrown: unknown) => {
+        const failed = replyForError(thrown);
+        const body = { operation: kind, swapId: r.swapId, ok: false, ...(failed.body as object) };
+        publish(service, { kind: "result", id: `${r.id}.end`, body });
+        const error = toSwitchyardError(thrown);
+        tell(() => request.onEnd?.({ ok: false, error }, describe(r)));
+        options.onOperationEnd?.(describe(r), { ok: false, error });
+      },
+    );
+    void r.settled.finally(() => running.delete(r.id));
+    return describe(r);
+  }
+
+  /**
    * Starts an operation this process drives, and answers once it has settled (200 with its
    * result, or its error) or once it holds the service's lock (202 with the swapId and where its
    * events stream), whichever comes first; after `acceptAfterMs` a running one is 202 too.
@@ -263,82 +361,40 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
     kind: OperationKind,
     start: (call: { signal: AbortSignal; onEvent: (e: SwitchyardEvent) => void }) => Operation<T>,
   ): Promise<Reply> {
-    if (shutdown.signal.aborted) {
-      return Promise.resolve(errorReply(503, "SHUTTING_DOWN", "the control plane is stopping"));
-    }
-    const controller = new AbortController();
-    const r: Running = {
-      id: randomBytes(6).toString("hex"),
-      service,
-      kind,
-      swapId: null,
-      startedAt: new Date().toISOString(),
-      by: ctx.principal?.name ?? "anonymous",
-      events: [],
-      controller,
-      settled: Promise.resolve(),
-    };
     return new Promise<Reply>((answer) => {
       let answered = false;
-      const accept = () => {
+      let swapId: string | null = null;
+      let timer: NodeJS.Timeout | undefined;
+      const once = (r: Reply) => {
+        clearTimeout(timer);
         if (answered) return;
         answered = true;
-        answer(
+        answer(r);
+      };
+      const accept = () =>
+        once(
           reply(
             202,
-            {
-              accepted: true,
-              service,
-              operation: kind,
-              swapId: r.swapId,
-              events: eventsPath(service),
-            },
+            { accepted: true, service, operation: kind, swapId, events: eventsPath(service) },
             { location: eventsPath(service) },
           ),
         );
-      };
-      const timer = setTimeout(accept, acceptAfterMs);
-      const onEvent = (event: SwitchyardEvent) => {
-        const id = `${r.id}.${r.events.length}`;
-        r.events.push(event);
-        if (event.type === "lock.acquired" || event.type === "swap.started") {
-          r.swapId ??= event.swapId;
-        }
-        publish(service, { kind: "event", id, event });
-        if (event.type === "swap.started") accept();
-      };
-      running.set(r.id, r);
-      const operation = start({ signal: controller.signal, onEvent });
-      // the events are taken through onEvent; the handle's own queue is drained so it keeps nothing
-      void (async () => {
-        for await (const _ of operation.events);
-      })();
-      r.settled = operation.result.then(
-        (result) => {
-          const body = { operation: kind, swapId: r.swapId, ok: okOf(result), result };
-          publish(service, { kind: "result", id: `${r.id}.end`, body });
-          if (!answered) {
-            answered = true;
-            answer(reply(200, result));
-          }
-          const error = errorOf(result);
-          options.onOperationEnd?.(describe(r), { ok: body.ok, ...(error ? { error } : {}) });
+      const started = launch({
+        service,
+        kind,
+        by: ctx.principal?.name ?? "anonymous",
+        start,
+        onEvent: (event, op) => {
+          swapId = op.swapId;
+          if (event.type === "swap.started") accept();
         },
-        (error: unknown) => {
-          const failed = replyForError(error);
-          const body = { operation: kind, swapId: r.swapId, ok: false, ...(failed.body as object) };
-          publish(service, { kind: "result", id: `${r.id}.end`, body });
-          if (!answered) {
-            answered = true;
-            answer(failed);
-          }
-          options.onOperationEnd?.(describe(r), { ok: false, error: toSwitchyardError(error) });
-        },
-      );
-      void r.settled.finally(() => {
-        clearTimeout(timer);
-        running.delete(r.id);
+        onEnd: (end) => once("result" in end ? reply(200, end.result) : replyForError(end.error)),
       });
+      if (!started) {
+        once(errorReply(503, "SHUTTING_DOWN", "the control plane is stopping"));
+        return;
+      }
+      if (!answered) timer = setTimeout(accept, acceptAfterMs);
     });
   }
 
@@ -534,7 +590,9 @@ export function createControlPlane(options: ControlPlaneOptions): ControlPlane {
         );
       },
     },
-    ...(options.routes ?? []),
+    ...(typeof options.routes === "function"
+      ? options.routes({ yard, gates: gatesOf, launch })
+      : (options.routes ?? [])),
   ];
 
   // ─── the event stream ─────────────────────────────────────────────────────────────────────

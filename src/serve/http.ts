@@ -147,8 +147,8 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 export class BodyTooLarge extends Error {}
 
-/** Reads a request's body, at most `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+/** Reads a request's body as bytes, at most `limit` of them (a signature is checked over these). */
+export async function readRawBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -156,7 +156,12 @@ export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
     if (size > limit) throw new BodyTooLarge();
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/** Reads a request's body, at most `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<string> {
+  return (await readRawBody(req, limit)).toString("utf8");
 }
 
 export function sendJson(res: ServerResponse, r: Reply): void {

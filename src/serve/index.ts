@@ -26,6 +26,9 @@ export {
   createControlPlane,
   type DrivenOperation,
   isLoopback,
+  type LaunchRequest,
+  type OperationKind,
+  type RouteHost,
 } from "./control-plane.js";
 export {
   type Access,
@@ -35,3 +38,15 @@ export {
   reply,
   statusOfError,
 } from "./http.js";
+export {
+  loadSlackSettings,
+  parseSlackCommand,
+  SLACK_PATHS,
+  SLACK_VARIABLES,
+  type SlackCommand,
+  type SlackOptions,
+  type SlackSettings,
+  slackRoutes,
+  slackSignature,
+  verifySlackSignature,
+} from "./slack.js";

@@ -166,6 +166,56 @@ export async function rollback(
   }
 }
 
+/** What a rollback would do now, read without changing anything (for a confirmation prompt). */
+export interface RollbackPreview {
+  service: string;
+  /** the group it would make live and the release that group runs */
+  to: { name: string; release: string };
+  /** the group live now, when there is one */
+  from: { name: string; release: string } | null;
+  /** a deploy is in flight: the rollback aborts it, and `to` is its blue */
+  abortsSwap: string | null;
+}
+
+/**
+ * The group and release a rollback would restore, read as `rollback` reads them (the listener,
+ * the groups, the last change; during a deploy, the swap's blue), without taking the lock.
+ */
+export async function previewRollback(
+  deps: { clients: Clients; state: StateLocation },
+  service: ServiceConfig,
+  options: RollbackOptions = {},
+): Promise<RollbackPreview> {
+  const { clients } = deps;
+  const [held, traffic, groups, last] = await Promise.all([
+    readRecord(clients, deps.state, service.name),
+    describeTraffic(clients, trafficTarget(service)),
+    findGroupsByTags(clients, { [TAG.app]: service.app, [TAG.env]: service.env }),
+    readLastChange(clients, deps.state, service.name),
+  ]);
+  const record = held?.record;
+  if (record && (record.kind ?? "deploy") === "deploy" && record.outcome === undefined) {
+    const blue = record.plan?.blue;
+    if (blue) {
+      return {
+        service: service.name,
+        to: { name: blue.name, release: blue.release },
+        from: record.plan
+          ? { name: record.plan.green.name, release: record.plan.release.version }
+          : null,
+        abortsSwap: record.swapId,
+      };
+    }
+  }
+  const plan = planRollback(service, traffic, groups, last, options.to);
+  return {
+    service: service.name,
+    to: { name: plan.to.name, release: plan.to.release },
+    from: plan.from ? { name: plan.from.name, release: plan.from.release } : null,
+    abortsSwap: null,
+  };
+}
+
 /**
  * The rollback's target: `--to`, else the group that was live before the last completed change
  * (from `last.json`), else the newest standby. Refused when it would not change the release.

@@ -78,6 +78,8 @@ export function registerServe(program: Command, { io }: CommandContext): void {
         ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
       });
       const { commandGates } = await import("../gates.js");
+      const { loadSlackSettings, slackRoutes, SLACK_PATHS } = await import("../../serve/slack.js");
+      const slack = await loadSlackSettings(io.env, { ...(io.cwd ? { cwd: io.cwd } : {}) });
       const plane = createControlPlane({
         yard,
         auth: flags.insecureLocal ? "insecure-local" : credentials,
@@ -112,6 +114,18 @@ export function registerServe(program: Command, { io }: CommandContext): void {
               : `${new Date().toISOString()} ${op.kind} ${op.service}${op.swapId ? ` (${op.swapId})` : ""} by ${op.by}: ${how}`,
           );
         },
+        ...(slack
+          ? {
+              routes: (host) =>
+                slackRoutes(host, slack, {
+                  log: (line) =>
+                    writeLine(
+                      io.stderr,
+                      globals.json ? JSON.stringify({ type: "slack", message: line }) : line,
+                    ),
+                }),
+            }
+          : {}),
       });
       let url: string;
       try {
@@ -123,10 +137,22 @@ export function registerServe(program: Command, { io }: CommandContext): void {
       const who = flags.insecureLocal
         ? "no credentials (--insecure-local)"
         : `${credentials.users.length} users, ${credentials.tokens.length} tokens`;
+      const slackLine = slack
+        ? `Slack: ${SLACK_PATHS.commands} and ${SLACK_PATHS.interactions} (${slack.users.size} users may change; channels: ${slack.channels === "any" ? "any" : slack.channels.size})`
+        : undefined;
       if (globals.json) {
-        writeLine(io.stdout, JSON.stringify({ type: "listening", url, auth: who }));
+        writeLine(
+          io.stdout,
+          JSON.stringify({
+            type: "listening",
+            url,
+            auth: who,
+            ...(slack ? { slack: SLACK_PATHS } : {}),
+          }),
+        );
       } else {
         writeLine(io.stdout, `switchyard serve on ${url} (${who})`);
+        if (slackLine) writeLine(io.stdout, `  ${slackLine}`);
         if (!globals.quiet) {
           writeLine(
             io.stdout,
