@@ -27,6 +27,7 @@ export {
   type DrivenOperation,
   isLoopback,
 } from "./control-plane.js";
+export { DASHBOARD_DIR, type DashboardOptions, dashboardRoutes } from "./dashboard.js";
 export {
   type Access,
   type Reply,

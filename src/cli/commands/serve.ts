@@ -1,7 +1,7 @@
 /**
- * `switchyard serve [--port 8080] [--host 127.0.0.1]`: the HTTP control plane in the foreground
- * (see docs/serve.md), and its helpers `serve hash-password` (a user's line for the users file)
- * and `serve new-token` (a bearer token and its line for the tokens file).
+ * `switchyard serve [--port 8080] [--host 127.0.0.1]`: the HTTP control plane and its web
+ * dashboard in the foreground (see docs/serve.md), and its helpers `serve hash-password` (a user's
+ * line for the users file) and `serve new-token` (a bearer token and its line for the tokens file).
  */
 import { type Command, InvalidArgumentError } from "commander";
 import type { ControlPlane, DrivenOperation } from "../../serve/control-plane.js";
@@ -33,7 +33,7 @@ export function registerServe(program: Command, { io }: CommandContext): void {
   const serve = program
     .command("serve")
     .description(
-      "serve the HTTP control plane: status, releases, deploy, rollback, promote/pause/abort, retire, event streams (needs credentials; see docs/serve.md)",
+      "serve the HTTP control plane and its web dashboard: status, releases, deploy, rollback, promote/pause/abort, retire, event streams (needs credentials; see docs/serve.md)",
     )
     .option("--port <port>", "TCP port (0 picks a free one)", parsePort, 8080)
     .option("--host <address>", "address to listen on", "127.0.0.1")
@@ -48,9 +48,11 @@ export function registerServe(program: Command, { io }: CommandContext): void {
         await Promise.all([import("../../serve/auth.js"), import("../../core/errors.js")]);
       // credentials first: a server that would let anyone in does not start
       const credentials = await loadCredentials(io.env, { ...(io.cwd ? { cwd: io.cwd } : {}) });
-      const { createControlPlane, isLoopback, noCredentialsError } = await import(
-        "../../serve/control-plane.js"
-      );
+      const [{ createControlPlane, isLoopback, noCredentialsError }, { dashboardRoutes }] =
+        await Promise.all([
+          import("../../serve/control-plane.js"),
+          import("../../serve/dashboard.js"),
+        ]);
       if (flags.insecureLocal && hasCredentials(credentials)) {
         throw new InputError(
           "INVALID_INPUT",
@@ -76,6 +78,7 @@ export function registerServe(program: Command, { io }: CommandContext): void {
       const plane = createControlPlane({
         yard,
         auth: flags.insecureLocal ? "insecure-local" : credentials,
+        routes: dashboardRoutes(),
         gates: (service) =>
           commandGates(yard.config.services[service]?.gates ?? [], [], {
             env: io.env,
