@@ -30,6 +30,7 @@ export {
   type OperationKind,
   type RouteHost,
 } from "./control-plane.js";
+export { DASHBOARD_DIR, type DashboardOptions, dashboardRoutes } from "./dashboard.js";
 export {
   type Access,
   type Reply,

@@ -505,7 +505,7 @@ describe("switchyard (built)", () => {
       const pass = await yard("reconcile", SERVICE, "--json", ...FAST);
       expect(pass.code, pass.stderr).toBe(0);
       last = jsonLines(pass.stdout).at(-1);
-      const outcome = (last?.services as Array<{ outcome: string }> | undefined)?.[0]?.outcome;
+      const outcome = ((last?.services ?? []) as Array<{ outcome: string }>)[0]?.outcome;
       if (outcome !== "advanced") break;
       await new Promise((r) => setTimeout(r, 200));
     }

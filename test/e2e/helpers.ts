@@ -154,6 +154,12 @@ export async function buildCli(): Promise<void> {
     // type errors elsewhere in the tree still emit; what matters here is the CLI
     if (!existsSync(MAIN))
       throw new Error(`the build did not produce ${MAIN}:\n${build.stdout}${build.stderr}`);
+    // the dashboard's static files, as `npm run build` copies them
+    const copy = spawnSync(process.execPath, [join(ROOT, "scripts/copy-dashboard.mjs")], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    if (copy.status !== 0) throw new Error(`copying the dashboard failed:\n${copy.stderr}`);
     // stamped with the build's start: a source saved during the build makes the next one rebuild
     await writeFile(STAMP, startedAt.toISOString());
     await utimes(STAMP, startedAt, startedAt);

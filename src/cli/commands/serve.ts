@@ -1,7 +1,7 @@
 /**
- * `switchyard serve [--port 8080] [--host 127.0.0.1]`: the HTTP control plane in the foreground
- * (see docs/serve.md), and its helpers `serve hash-password` (a user's line for the users file)
- * and `serve new-token` (a bearer token and its line for the tokens file).
+ * `switchyard serve [--port 8080] [--host 127.0.0.1]`: the HTTP control plane and its web
+ * dashboard in the foreground (see docs/serve.md), and its helpers `serve hash-password` (a user's
+ * line for the users file) and `serve new-token` (a bearer token and its line for the tokens file).
  */
 import { type Command, InvalidArgumentError } from "commander";
 import type { ControlPlane, DrivenOperation } from "../../serve/control-plane.js";
@@ -34,7 +34,7 @@ export function registerServe(program: Command, { io }: CommandContext): void {
   const serve = program
     .command("serve")
     .description(
-      "serve the HTTP control plane: status, releases, deploy, rollback, promote/pause/abort, retire, event streams (needs credentials; see docs/serve.md)",
+      "serve the HTTP control plane and its web dashboard: status, releases, deploy, rollback, promote/pause/abort, retire, event streams (needs credentials; see docs/serve.md)",
     )
     .option("--port <port>", "TCP port (0 picks a free one)", parsePort, 8080)
     .option("--host <address>", "address to listen on", "127.0.0.1")
@@ -53,9 +53,11 @@ export function registerServe(program: Command, { io }: CommandContext): void {
         await Promise.all([import("../../serve/auth.js"), import("../../core/errors.js")]);
       // credentials first: a server that would let anyone in does not start
       const credentials = await loadCredentials(io.env, { ...(io.cwd ? { cwd: io.cwd } : {}) });
-      const { createControlPlane, isLoopback, noCredentialsError } = await import(
-        "../../serve/control-plane.js"
-      );
+      const [{ createControlPlane, isLoopback, noCredentialsError }, { dashboardRoutes }] =
+        await Promise.all([
+          import("../../serve/control-plane.js"),
+          import("../../serve/dashboard.js"),
+        ]);
       if (flags.insecureLocal && hasCredentials(credentials)) {
         throw new InputError(
           "INVALID_INPUT",
@@ -114,18 +116,19 @@ export function registerServe(program: Command, { io }: CommandContext): void {
               : `${new Date().toISOString()} ${op.kind} ${op.service}${op.swapId ? ` (${op.swapId})` : ""} by ${op.by}: ${how}`,
           );
         },
-        ...(slack
-          ? {
-              routes: (host) =>
-                slackRoutes(host, slack, {
-                  log: (line) =>
-                    writeLine(
-                      io.stderr,
-                      globals.json ? JSON.stringify({ type: "slack", message: line }) : line,
-                    ),
-                }),
-            }
-          : {}),
+        // the dashboard's pages and files, and the Slack endpoints when a signing secret is set
+        routes: (host) => [
+          ...dashboardRoutes(),
+          ...(slack
+            ? slackRoutes(host, slack, {
+                log: (line) =>
+                  writeLine(
+                    io.stderr,
+                    globals.json ? JSON.stringify({ type: "slack", message: line }) : line,
+                  ),
+              })
+            : []),
+        ],
       });
       let url: string;
       try {
