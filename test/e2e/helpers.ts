@@ -2,10 +2,11 @@
  * What the e2e tests share: building the CLI once (whichever test file gets there first), and
  * spawning `node dist/cli/main.js` as a user's shell would.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -46,6 +47,11 @@ export function spawnCli(
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  return { child, ...collect(child) };
+}
+
+/** A child's output as it comes, and its end (a failure to start ends it too, with code null). */
+export function collect(child: ChildProcessByStdio<null, Readable, Readable>) {
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => {
@@ -55,32 +61,26 @@ export function spawnCli(
     stderr += c.toString();
   });
   const done = new Promise<Run>((resolve) => {
+    child.on("error", (error) => {
+      stderr += String(error);
+      resolve({ code: null, signal: null, stdout, stderr });
+    });
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return { child, done, stdout: () => stdout, stderr: () => stderr };
+  return { done, stdout: () => stdout, stderr: () => stderr };
 }
 
 /** Runs a shell script (`sh -c`) in `cwd`; its output and exit code once it has ended. */
 export function shell(
   script: string,
   options: { cwd: string; env?: NodeJS.ProcessEnv; shell?: "sh" | "bash" },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(options.shell ?? "sh", ["-c", script], {
-      cwd: options.cwd,
-      env: options.env ?? userEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+): Promise<Run> {
+  const child = spawn(options.shell ?? "sh", ["-c", script], {
+    cwd: options.cwd,
+    env: options.env ?? userEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  return collect(child).done;
 }
 
 export function jsonLines(text: string): Array<Record<string, unknown>> {

@@ -39,6 +39,7 @@ import type { GetBucketVersioningOutput } from "@aws-sdk/client-s3";
 import type { GetCallerIdentityResponse } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_IMAGE_ID, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { collect, type Run } from "../e2e/helpers.js";
 import { eventually } from "../helpers/sandbox.js";
 
 const VPC = "vpc-0sandbox00000001";
@@ -63,12 +64,6 @@ if (skipRequested) {
   );
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe.skipIf(skipRequested)("the AWS CLI against the sandbox", () => {
   let sandbox: Sandbox;
   let dir: string;
@@ -90,18 +85,7 @@ describe.skipIf(skipRequested)("the AWS CLI against the sandbox", () => {
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    return new Promise((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    return collect(child).done;
   };
 
   /**

@@ -4,6 +4,7 @@
  * region (`arn:aws:iam::<account>:role/<path><name>`).
  */
 import { randomBytes } from "node:crypto";
+import type { QueryHandlers, SandboxContext } from "../../context.js";
 import { AwsError } from "../../protocol/errors.js";
 import { int, list, type Params, str } from "../../protocol/query.js";
 import { ACCOUNT_ID } from "../../state.js";
@@ -140,6 +141,30 @@ export function removeTags(target: Record<string, string>, raw: unknown): void {
 
 export function wireTags(tags: Record<string, string>): Array<{ Key: string; Value: string }> {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/**
+ * `Tag<Kind>`, `Untag<Kind>` and `List<Kind>Tags` of one kind of IAM resource (Role, Policy,
+ * InstanceProfile), given how a request finds the resource.
+ */
+export function tagHandlers(
+  kind: string,
+  find: (ctx: SandboxContext, params: Params) => { tags: Record<string, string> },
+): QueryHandlers {
+  return {
+    [`Tag${kind}`](params, ctx) {
+      addTags(find(ctx, params).tags, params.Tags);
+      return {};
+    },
+    [`Untag${kind}`](params, ctx) {
+      removeTags(find(ctx, params).tags, params.TagKeys);
+      return {};
+    },
+    [`List${kind}Tags`](params, ctx) {
+      const { items, ...page } = pageOf(wireTags(find(ctx, params).tags), (t) => t.Key, params);
+      return { Tags: items, ...page };
+    },
+  };
 }
 
 /**

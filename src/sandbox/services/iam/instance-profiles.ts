@@ -3,7 +3,6 @@ import type { QueryHandlers, SandboxContext } from "../../context.js";
 import { type Params, str } from "../../protocol/query.js";
 import type { IamInstanceProfile } from "../../state.js";
 import {
-  addTags,
   deleteConflict,
   entityAlreadyExists,
   iamArn,
@@ -11,7 +10,7 @@ import {
   noSuchEntity,
   pageOf,
   readTags,
-  removeTags,
+  tagHandlers,
   uniqueId,
   validName,
   validPath,
@@ -116,19 +115,5 @@ export const instanceProfileHandlers: QueryHandlers = {
     return {};
   },
 
-  TagInstanceProfile(params, ctx) {
-    addTags(getProfile(ctx, params).tags, params.Tags);
-    return {};
-  },
-
-  UntagInstanceProfile(params, ctx) {
-    removeTags(getProfile(ctx, params).tags, params.TagKeys);
-    return {};
-  },
-
-  ListInstanceProfileTags(params, ctx) {
-    const profile = getProfile(ctx, params);
-    const { items, ...page } = pageOf(wireTags(profile.tags), (t) => t.Key, params);
-    return { Tags: items, ...page };
-  },
+  ...tagHandlers("InstanceProfile", getProfile),
 };

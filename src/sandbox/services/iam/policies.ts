@@ -7,7 +7,6 @@ import { AwsError } from "../../protocol/errors.js";
 import { bool, type Params, str } from "../../protocol/query.js";
 import type { IamPolicy, IamPolicyVersion } from "../../state.js";
 import {
-  addTags,
   deleteConflict,
   encodeDocument,
   entityAlreadyExists,
@@ -16,7 +15,7 @@ import {
   noSuchEntity,
   pageOf,
   readTags,
-  removeTags,
+  tagHandlers,
   uniqueId,
   validDocument,
   validName,
@@ -206,19 +205,5 @@ export const policyHandlers: QueryHandlers = {
     return { PolicyGroups: [], PolicyUsers: [], PolicyRoles: items, ...page };
   },
 
-  TagPolicy(params, ctx) {
-    addTags(getPolicy(ctx, params).tags, params.Tags);
-    return {};
-  },
-
-  UntagPolicy(params, ctx) {
-    removeTags(getPolicy(ctx, params).tags, params.TagKeys);
-    return {};
-  },
-
-  ListPolicyTags(params, ctx) {
-    const policy = getPolicy(ctx, params);
-    const { items, ...page } = pageOf(wireTags(policy.tags), (t) => t.Key, params);
-    return { Tags: items, ...page };
-  },
+  ...tagHandlers("Policy", getPolicy),
 };

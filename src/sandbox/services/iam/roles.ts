@@ -6,7 +6,6 @@ import type { QueryHandlers, SandboxContext } from "../../context.js";
 import { int, type Params, str } from "../../protocol/query.js";
 import type { IamPolicy, IamRole } from "../../state.js";
 import {
-  addTags,
   deleteConflict,
   encodeDocument,
   entityAlreadyExists,
@@ -15,7 +14,7 @@ import {
   noSuchEntity,
   pageOf,
   readTags,
-  removeTags,
+  tagHandlers,
   uniqueId,
   validDocument,
   validName,
@@ -154,21 +153,7 @@ export const roleHandlers: QueryHandlers = {
     return {};
   },
 
-  TagRole(params, ctx) {
-    addTags(getRole(ctx, params).tags, params.Tags);
-    return {};
-  },
-
-  UntagRole(params, ctx) {
-    removeTags(getRole(ctx, params).tags, params.TagKeys);
-    return {};
-  },
-
-  ListRoleTags(params, ctx) {
-    const role = getRole(ctx, params);
-    const { items, ...page } = pageOf(wireTags(role.tags), (t) => t.Key, params);
-    return { Tags: items, ...page };
-  },
+  ...tagHandlers("Role", getRole),
 
   PutRolePolicy(params, ctx) {
     const role = getRole(ctx, params);
