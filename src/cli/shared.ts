@@ -34,16 +34,12 @@ export async function openSwitchyard(
   options: {
     service?: string;
     pollIntervalMs?: number;
-    /** called once the config is read and the service found, while the AWS SDK still loads */
-    onConfig?: () => void;
   } = {},
 ): Promise<Switchyard> {
   const { loadConfig, serviceConfig } = await import("../core/config.js");
   const { config } = await loadConfig({ path: globals.config, cwd: io.cwd, env: io.env });
   // an unknown service fails here, before any AWS client exists
   if (options.service !== undefined) serviceConfig(config, options.service);
-  // the first line goes out before the AWS SDK loads (a few hundred ms on a small machine)
-  options.onConfig?.();
   const { createSwitchyard } = await import("../switchyard.js");
   return createSwitchyard({
     config,

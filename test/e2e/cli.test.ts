@@ -152,7 +152,7 @@ describe("switchyard (built)", () => {
     const r = await yard("deploy", "api/e2e", "--release", "r1");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^error UNKNOWN_SERVICE: unknown service "api\/e2e"; the config has web\/e2e/,
+      /\nerror UNKNOWN_SERVICE: unknown service "api\/e2e"; the config has web\/e2e/,
     );
   });
 

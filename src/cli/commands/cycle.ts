@@ -44,12 +44,10 @@ export function registerCycle(program: Command, { io, state }: CommandContext): 
       const globals = globalsOf(command, io);
       const renderer = await openRenderer(globals, io);
       try {
+        // the first line, before the config and the AWS SDK load
+        renderer.begin(`${service}: checking the live group${flags.dryRun ? " (dry run)" : ""}`);
         const yard = await openSwitchyard(globals, io, {
           service,
-          onConfig: () =>
-            renderer.begin(
-              `${service}: checking the live group${flags.dryRun ? " (dry run)" : ""}`,
-            ),
           ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
         });
         const options = {

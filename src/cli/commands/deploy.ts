@@ -71,14 +71,13 @@ export function registerDeploy(program: Command, { io, state }: CommandContext):
       const globals = globalsOf(command, io);
       const renderer = await openRenderer(globals, io);
       try {
-        const { checkSteps } = await import("../../core/config-schema.js");
-        if (flags.steps) checkSteps(flags.steps);
+        if (flags.steps) (await import("../../core/config-schema.js")).checkSteps(flags.steps);
+        // the first line, before the config and the AWS SDK load
+        renderer.begin(
+          `${service}: checking release ${flags.release}, the listener and the groups${flags.dryRun ? " (dry run)" : ""}`,
+        );
         const yard = await openSwitchyard(globals, io, {
           service,
-          onConfig: () =>
-            renderer.begin(
-              `${service}: checking release ${flags.release}, the listener and the groups${flags.dryRun ? " (dry run)" : ""}`,
-            ),
           ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
         });
         const gates = await configuredGates(yard, service, io, flags.gate ?? []);

@@ -32,9 +32,10 @@ export function registerResume(program: Command, { io, state }: CommandContext):
       const globals = globalsOf(command, io);
       const renderer = await openRenderer(globals, io);
       try {
+        // the first line, before the config and the AWS SDK load
+        renderer.begin(`${service}: reading the swap record`);
         const yard = await openSwitchyard(globals, io, {
           service,
-          onConfig: () => renderer.begin(`${service}: reading the swap record`),
           ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
         });
         const gates = await configuredGates(yard, service, io);

@@ -28,10 +28,10 @@ export function registerRollback(program: Command, { io, state }: CommandContext
       const globals = globalsOf(command, io);
       const renderer = await openRenderer(globals, io);
       try {
+        // the first line, before the config and the AWS SDK load
+        renderer.begin(`${service}: reading the swap record, the listener and the groups`);
         const yard = await openSwitchyard(globals, io, {
           service,
-          onConfig: () =>
-            renderer.begin(`${service}: reading the swap record, the listener and the groups`),
           ...(flags.pollInterval === undefined ? {} : { pollIntervalMs: flags.pollInterval }),
         });
         await runOperation({

@@ -217,7 +217,8 @@ describe("the config file", () => {
     const r = await run(["deploy", "api/prod", "--release", "r1"], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^error UNKNOWN_SERVICE: unknown service "api\/prod"; the config has web\/prod/,
+      // after the first line (what the deploy checks), before any AWS call
+      /^\d\d:\d\d:\d\d api\/prod: checking release r1, the listener and the groups\nerror UNKNOWN_SERVICE: unknown service "api\/prod"; the config has web\/prod/,
     );
   });
 });
@@ -295,7 +296,7 @@ describe("a health check matcher AWS would refuse", () => {
       await writeFile(join(cwd, "switchyard.config.yaml"), config);
       const r = await run(["deploy", "web/prod", "--release", "r1", "--dry-run"], { cwd });
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/^error CONFIG_INVALID: /);
+      expect(r.stderr).toMatch(/^(\d\d:\d\d:\d\d .*\n)?error CONFIG_INVALID: /);
       expect(r.stderr).toContain(`services."web/prod".targetGroup.healthCheck.matcher: ${message}`);
     },
   );
