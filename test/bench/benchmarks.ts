@@ -486,8 +486,8 @@ async function firstLine(lines: string[]) {
     "## First line of a deploy",
     "",
     "From `switchyard deploy` being spawned (plain output, as on CI) to its first line on stderr,",
-    "which says what it is checking: printed before the config and the AWS SDK load. Beside it, a bare
-Node start spawned the same way: the difference is switchyard's own start-up.",
+    "which says what it is checking: printed before the config and the AWS SDK load. Beside it, a bare",
+    "Node start spawned the same way: the difference is switchyard's own start-up.",
     "Target: within 300 ms.",
     "",
     "| measure | median | p90 | runs (ms) |",
