@@ -1,7 +1,7 @@
 /**
  * The web dashboard: one HTML page (the services at `/`, one service at `/services/:app/:env`)
  * with a stylesheet and a vanilla ES module script that read the same JSON API and event stream
- * as any client. The files live in `dashboard/` beside this module (the build copies them next to
+ * like every other client. The files live in `dashboard/` beside this module (the build copies them next to
  * the compiled one); they are read once, on the first request. Every route needs the viewer role,
  * so a browser asks for the user's Basic credentials on the first page and then sends them with
  * every same-origin request, the event stream included; the page shows actions to operators only.
