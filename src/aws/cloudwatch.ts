@@ -8,12 +8,13 @@
  * zeros where CloudWatch had no point. Both the lag and the period are the caller's to state.
  */
 import {
-  DescribeAlarmsCommand,
-  GetMetricDataCommand,
+  CloudWatchClient,
   type MetricDataQuery,
   type MetricDataResult,
+  paginateDescribeAlarms,
+  paginateGetMetricData,
 } from "@aws-sdk/client-cloudwatch";
-import { type CallOptions, call } from "./call.js";
+import { type CallOptions, throughCall } from "./call.js";
 import type { Clients } from "./clients.js";
 
 export type AlarmStateValue = "OK" | "ALARM" | "INSUFFICIENT_DATA";
@@ -46,21 +47,11 @@ export async function describeAlarmStates(
   const unique = [...new Set(names)];
   for (let i = 0; i < unique.length; i += NAMES_PER_CALL) {
     const chunk = unique.slice(i, i + NAMES_PER_CALL);
-    let nextToken: string | undefined;
-    do {
-      const token = nextToken;
-      const out = await call(
-        () =>
-          clients.cloudwatch.send(
-            new DescribeAlarmsCommand({
-              AlarmNames: chunk,
-              AlarmTypes: ["MetricAlarm", "CompositeAlarm"],
-              MaxRecords: 100,
-              ...(token ? { NextToken: token } : {}),
-            }),
-          ),
-        options,
-      );
+    const pages = paginateDescribeAlarms(
+      { client: throughCall(clients.cloudwatch, options, CloudWatchClient), pageSize: 100 },
+      { AlarmNames: chunk, AlarmTypes: ["MetricAlarm", "CompositeAlarm"] },
+    );
+    for await (const out of pages) {
       for (const alarm of [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])]) {
         if (!alarm.AlarmName) continue;
         found.set(alarm.AlarmName, {
@@ -70,8 +61,7 @@ export async function describeAlarmStates(
           ...(alarm.StateUpdatedTimestamp ? { updatedAt: alarm.StateUpdatedTimestamp } : {}),
         });
       }
-      nextToken = out.NextToken;
-    } while (nextToken);
+    }
   }
   return { found, missing: unique.filter((n) => !found.has(n)) };
 }
@@ -180,22 +170,16 @@ export async function fetchTargetGroupMetrics(
   if (window.end.getTime() > window.start.getTime()) {
     for (let i = 0; i < queries.length; i += QUERIES_PER_CALL) {
       const chunk = queries.slice(i, i + QUERIES_PER_CALL);
-      let nextToken: string | undefined;
-      do {
-        const token = nextToken;
-        const out = await call(
-          () =>
-            clients.cloudwatch.send(
-              new GetMetricDataCommand({
-                MetricDataQueries: chunk,
-                StartTime: window.start,
-                EndTime: window.end,
-                ScanBy: "TimestampAscending",
-                ...(token ? { NextToken: token } : {}),
-              }),
-            ),
-          options,
-        );
+      const pages = paginateGetMetricData(
+        { client: throughCall(clients.cloudwatch, options, CloudWatchClient) },
+        {
+          MetricDataQueries: chunk,
+          StartTime: window.start,
+          EndTime: window.end,
+          ScanBy: "TimestampAscending",
+        },
+      );
+      for await (const out of pages) {
         for (const r of out.MetricDataResults ?? []) {
           if (!r.Id) continue;
           const prior = results.get(r.Id);
@@ -210,8 +194,7 @@ export async function fetchTargetGroupMetrics(
               : r,
           );
         }
-        nextToken = out.NextToken;
-      } while (nextToken);
+      }
     }
   }
   const points = (id: string) => {
