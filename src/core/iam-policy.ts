@@ -22,7 +22,7 @@ import {
   targetGroupName,
 } from "./names.js";
 import { parseReleasesLocation } from "./release-url.js";
-import { TAG } from "./tags.js";
+import { TAG, TAG_PREFIX } from "./tags.js";
 
 // ─── policy document types ───────────────────────────────────────────────────────────────────
 
@@ -173,6 +173,46 @@ const SPECS = [
         "autoscaling:TerminateInstanceInAutoScalingGroup",
         "cycle: replace the live group's instances a batch at a time",
       ],
+    ],
+  },
+  {
+    sid: "AutoScalingAdoptGroups",
+    scope:
+      "any group (iam-policy --adopt only), with no tag but the service's own switchyard:* tags",
+    actions: [
+      [
+        "autoscaling:CreateOrUpdateTags",
+        "adopt: tag a group another tool made as the service's live group",
+      ],
+    ],
+  },
+  {
+    sid: "ElbAdoptTargetGroups",
+    scope:
+      "any target group (iam-policy --adopt only), with no tag but the service's own switchyard:* tags",
+    actions: [["elasticloadbalancing:AddTags", "adopt: tag the adopted group's target group"]],
+  },
+  {
+    sid: "AutoScalingManageAdoptedGroups",
+    scope: "any group tagged with the service's switchyard:app/env (iam-policy --adopt only)",
+    actions: [
+      ["autoscaling:UpdateAutoScalingGroup", "pin an adopted blue's minimum and restore it"],
+      ["autoscaling:SuspendProcesses", "suspend an adopted standby's alarms and schedules"],
+      ["autoscaling:ResumeProcesses", "resume them when it is rolled back to"],
+      ["autoscaling:CreateOrUpdateTags", "record an adopted group's role"],
+      ["autoscaling:DeleteAutoScalingGroup", "retire an adopted standby"],
+      [
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+        "cycle an adopted live group's instances",
+      ],
+    ],
+  },
+  {
+    sid: "ElbManageAdoptedTargetGroups",
+    scope:
+      "any target group tagged with the service's switchyard:app/env (iam-policy --adopt only)",
+    actions: [
+      ["elasticloadbalancing:DeleteTargetGroup", "retire an adopted standby's target group"],
     ],
   },
   {
@@ -441,7 +481,20 @@ function statement(
  * Statements hold the resources of every named service; tag conditions list every named
  * service's app and env. For the tightest policy, generate one per service.
  */
-export function iamPolicy(config: ResolvedConfig, services?: readonly string[]): IamPolicyDocument {
+export interface IamPolicyOptions {
+  /**
+   * groups another tool made may be adopted (`switchyard adopt`): their first `switchyard:*` tags
+   * may be written, and from then on they are managed like switchyard's own, by those tags
+   * rather than by `<app>-<env>-v*` names
+   */
+  adopt?: boolean;
+}
+
+export function iamPolicy(
+  config: ResolvedConfig,
+  services?: readonly string[],
+  options: IamPolicyOptions = {},
+): IamPolicyDocument {
   const selected = selectServices(config, services);
   const metricGates = selected.some((s) => s.alarms.length > 0 || s.analysis !== undefined);
   const r = new Bag();
@@ -462,6 +515,9 @@ export function iamPolicy(config: ResolvedConfig, services?: readonly string[]):
     for (const name of targetGroupNamePatterns(service.name)) {
       r.add("targetGroups", arn(w, "elasticloadbalancing", `targetgroup/${name}/*`));
     }
+    // adopted groups and target groups keep the names another tool gave them
+    r.add("anyTargetGroups", arn(w, "elasticloadbalancing", "targetgroup/*/*"));
+    r.add("anyGroups", arn(w, "autoscaling", "autoScalingGroup:*:autoScalingGroupName/*"));
 
     // Auto Scaling
     r.add(
@@ -513,6 +569,28 @@ export function iamPolicy(config: ResolvedConfig, services?: readonly string[]):
   /** What a create request must tag the new resource with. */
   const createTags = serviceTags("aws:RequestTag");
   const launchTemplateArns = r.get("launchTemplates");
+  if (options.adopt) {
+    // a policy of its own, beside the main one (which is close to IAM's size limit already):
+    // the first tags of an adopted group, then the group managed by those tags whatever its name
+    const adoptTags: IamCondition = {
+      StringEquals: createTags,
+      "ForAllValues:StringLike": { "aws:TagKeys": `${TAG_PREFIX}*` },
+    };
+    const adopted = [
+      statement("AutoScalingAdoptGroups", r.get("anyGroups"), adoptTags),
+      statement("ElbAdoptTargetGroups", r.get("anyTargetGroups"), adoptTags),
+      statement("AutoScalingManageAdoptedGroups", r.get("anyGroups"), {
+        StringEquals: serviceTags("autoscaling:ResourceTag"),
+      }),
+      statement("ElbManageAdoptedTargetGroups", r.get("anyTargetGroups"), {
+        StringEquals: serviceTags("aws:ResourceTag"),
+      }),
+    ];
+    return {
+      Version: "2012-10-17",
+      Statement: adopted.filter((s): s is IamStatement => s !== undefined),
+    };
+  }
 
   const statements = [
     statement("Describe", "*"),

@@ -15,21 +15,31 @@ export function registerIamPolicy(program: Command, { io, state }: CommandContex
     )
     .argument("[service...]", "services, <app>/<env> (default: every service in the config)")
     .option(
+      "--adopt",
+      "allow `switchyard adopt` of groups another tool made: their first switchyard:* tags, then management by tag",
+    )
+    .option(
       "--instance-role",
       "print the policy of the instances' role instead (reading the services' releases)",
     )
-    .action(async (services: string[], flags: { instanceRole?: boolean }, command: Command) => {
-      if (services.length === 1) noteService(state, services[0]);
-      const globals = globalsOf(command, io);
-      const [{ loadConfig }, { iamPolicy, instanceRolePolicy }] = await Promise.all([
-        import("../../core/config.js"),
-        import("../../core/iam-policy.js"),
-      ]);
-      const { config } = await loadConfig({ path: globals.config, cwd: io.cwd, env: io.env });
-      // an unknown service is UNKNOWN_SERVICE (exit 2)
-      const policy = flags.instanceRole
-        ? instanceRolePolicy(config, services)
-        : iamPolicy(config, services);
-      writeLine(io.stdout, JSON.stringify(policy, null, 2));
-    });
+    .action(
+      async (
+        services: string[],
+        flags: { instanceRole?: boolean; adopt?: boolean },
+        command: Command,
+      ) => {
+        if (services.length === 1) noteService(state, services[0]);
+        const globals = globalsOf(command, io);
+        const [{ loadConfig }, { iamPolicy, instanceRolePolicy }] = await Promise.all([
+          import("../../core/config.js"),
+          import("../../core/iam-policy.js"),
+        ]);
+        const { config } = await loadConfig({ path: globals.config, cwd: io.cwd, env: io.env });
+        // an unknown service is UNKNOWN_SERVICE (exit 2)
+        const policy = flags.instanceRole
+          ? instanceRolePolicy(config, services)
+          : iamPolicy(config, services, flags.adopt ? { adopt: true } : {});
+        writeLine(io.stdout, JSON.stringify(policy, null, 2));
+      },
+    );
 }

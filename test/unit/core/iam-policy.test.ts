@@ -210,7 +210,13 @@ describe("the policy and the code that calls AWS", () => {
   });
 
   it("gives every listed action a statement that exists and a one-line reason", () => {
-    const sids = new Set(iamPolicy(CONFIG).Statement.map((s) => s.Sid));
+    // the main policy and the adoption policy hold every statement of the catalog between them
+    const sids = new Set(
+      [
+        ...iamPolicy(CONFIG).Statement,
+        ...iamPolicy(CONFIG, undefined, { adopt: true }).Statement,
+      ].map((s) => s.Sid),
+    );
     for (const info of iamPolicyActions()) {
       expect(sids, info.action).toContain(info.sid);
       expect(info.reason.length, info.action).toBeGreaterThan(10);
@@ -263,6 +269,56 @@ describe("iamActionsForCommand", () => {
 });
 
 // ─── scoping ─────────────────────────────────────────────────────────────────────────────────
+
+describe("the adoption policy (iam-policy --adopt), beside the main one", () => {
+  const plain = iamPolicy(CONFIG, ["web/prod"]);
+  const adopting = iamPolicy(CONFIG, ["web/prod"], { adopt: true });
+  const ANY_GROUP =
+    "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*";
+  const ANY_TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/*/*";
+
+  it("tags any group or target group only with the service's own switchyard:* tags", () => {
+    const groups = find(adopting.Statement, "AutoScalingAdoptGroups");
+    expect(groups.Action).toEqual(["autoscaling:CreateOrUpdateTags"]);
+    expect(resources(groups)).toEqual([ANY_GROUP]);
+    const targetGroups = find(adopting.Statement, "ElbAdoptTargetGroups");
+    expect(targetGroups.Action).toEqual(["elasticloadbalancing:AddTags"]);
+    expect(resources(targetGroups)).toEqual([ANY_TARGET_GROUP]);
+    for (const s of [groups, targetGroups]) {
+      expect(s.Condition).toEqual({
+        StringEquals: {
+          "aws:RequestTag/switchyard:app": "web",
+          "aws:RequestTag/switchyard:env": "prod",
+        },
+        "ForAllValues:StringLike": { "aws:TagKeys": "switchyard:*" },
+      });
+    }
+  });
+
+  it("manages adopted groups and target groups by the service's tags, whatever their names", () => {
+    const manage = find(adopting.Statement, "AutoScalingManageAdoptedGroups");
+    expect(resources(manage)).toEqual([ANY_GROUP]);
+    expect(manage.Condition).toEqual(find(plain.Statement, "AutoScalingManageGroups").Condition);
+    const tgs = find(adopting.Statement, "ElbManageAdoptedTargetGroups");
+    expect(resources(tgs)).toEqual([ANY_TARGET_GROUP]);
+    expect(tgs.Condition).toEqual(find(plain.Statement, "ElbManageTargetGroups").Condition);
+    // nothing else: the main policy keeps the rest
+    expect(adopting.Statement.map((s) => s.Sid).sort()).toEqual([
+      "AutoScalingAdoptGroups",
+      "AutoScalingManageAdoptedGroups",
+      "ElbAdoptTargetGroups",
+      "ElbManageAdoptedTargetGroups",
+    ]);
+  });
+
+  it("leaves the main policy scoped by name", () => {
+    const sids = plain.Statement.map((s) => s.Sid);
+    expect(sids).not.toContain("AutoScalingAdoptGroups");
+    expect(resources(find(plain.Statement, "AutoScalingManageGroups"))[0]).toMatch(
+      /autoScalingGroupName\/web-prod-v\*$/,
+    );
+  });
+});
 
 describe("a policy for one service", () => {
   const policy = iamPolicy(CONFIG, ["web/prod"]);
