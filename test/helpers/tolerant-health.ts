@@ -1,8 +1,9 @@
 /**
  * A target group config for sandbox worlds whose tests must not flake on a loaded machine: the
  * sandbox shrinks every timer (timeScale 0.01 turns a 2 s health-check timeout into 20 ms), so
- * a busy CPU can fail a real health check. A 10 s interval with an 8 s timeout (100 ms / 80 ms
- * in the sandbox) keeps detection fast and the timeout generous.
+ * a busy CPU (the suite runs three test files at once on two cores) can fail a real health
+ * check. A 20 s interval with an 18 s timeout (200 ms / 180 ms in the sandbox) and five failures
+ * before unhealthy keep detection fast and the timeout generous.
  */
 import type { SwitchyardConfig } from "../../src/core/config.js";
 
@@ -11,10 +12,10 @@ export const TOLERANT_TARGET_GROUP: SwitchyardConfig["services"][string]["target
   protocol: "HTTP",
   healthCheck: {
     path: "/health",
-    intervalSeconds: 10,
-    timeoutSeconds: 8,
+    intervalSeconds: 20,
+    timeoutSeconds: 18,
     healthyThreshold: 2,
-    unhealthyThreshold: 3,
+    unhealthyThreshold: 5,
     matcher: "200",
   },
   deregistrationDelaySeconds: 1,

@@ -124,9 +124,10 @@ describe("a swap killed after any action, then resumed", () => {
       const result = await world.yard.resume(SERVICE, { abort }).result.catch((error: unknown) => {
         throw new Error(`killed after "${run.actions.at(-1)}" (k=${k}, abort ${abort}): ${error}`);
       });
-      expect(result.outcome, `killed after "${run.actions.at(-1)}"`).toBe(
-        abort ? "rolled-back" : "completed",
-      );
+      expect(
+        result.outcome,
+        `killed after "${run.actions.at(-1)}": ${result.error?.code ?? ""} ${result.error?.message ?? ""}`,
+      ).toBe(abort ? "rolled-back" : "completed");
       expect(await endState(world), `killed after "${run.actions.at(-1)}"`).toEqual(CONSISTENT);
     }
     expect(new Set(seen).size).toBeGreaterThan(5);
