@@ -7,6 +7,7 @@ export {
   defineConfig,
   type GithubNotifierConfig,
   loadConfig,
+  loadConfigFromEnvironment,
   NOTIFICATION_TYPES,
   type NotifierConfig,
   type ResolvedConfig,

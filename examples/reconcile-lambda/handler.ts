@@ -21,7 +21,7 @@
 import {
   type Clients,
   createSwitchyard,
-  loadConfig,
+  loadConfigFromEnvironment,
   type ReconcileReport,
   type ResolvedConfig,
   type Switchyard,
@@ -50,15 +50,11 @@ export interface HandlerOptions {
   log?: (line: string) => void;
 }
 
-async function configOf(options: HandlerOptions): Promise<ResolvedConfig | SwitchyardConfig> {
-  if (options.config) return options.config;
-  const env = options.env ?? process.env;
-  if (env.SWITCHYARD_CONFIG_JSON) return JSON.parse(env.SWITCHYARD_CONFIG_JSON) as SwitchyardConfig;
-  const { config } = await loadConfig({
-    ...(env.SWITCHYARD_CONFIG ? { path: env.SWITCHYARD_CONFIG } : {}),
-    ...(env.LAMBDA_TASK_ROOT ? { cwd: env.LAMBDA_TASK_ROOT } : {}),
-  });
-  return config;
+/** The config given, else the one the function's environment names (see the module comment). */
+function configOf(options: HandlerOptions): Promise<ResolvedConfig | SwitchyardConfig> {
+  return options.config
+    ? Promise.resolve(options.config)
+    : loadConfigFromEnvironment(options.env ?? process.env);
 }
 
 export function createHandler(options: HandlerOptions = {}) {

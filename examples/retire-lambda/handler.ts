@@ -17,7 +17,7 @@
 import {
   type Clients,
   createSwitchyard,
-  loadConfig,
+  loadConfigFromEnvironment,
   type ResolvedConfig,
   type RetireReport,
   type Switchyard,
@@ -51,15 +51,11 @@ export interface HandlerOptions {
   log?: (line: string) => void;
 }
 
-async function configFrom(options: HandlerOptions): Promise<ResolvedConfig | SwitchyardConfig> {
-  if (options.config) return options.config;
-  const env = options.env ?? process.env;
-  if (env.SWITCHYARD_CONFIG_JSON) return JSON.parse(env.SWITCHYARD_CONFIG_JSON) as SwitchyardConfig;
-  const loaded = await loadConfig({
-    ...(env.SWITCHYARD_CONFIG ? { path: env.SWITCHYARD_CONFIG } : {}),
-    ...(env.LAMBDA_TASK_ROOT ? { cwd: env.LAMBDA_TASK_ROOT } : {}),
-  });
-  return loaded.config;
+/** The config given, else the one the function's environment names (see the module comment). */
+function configOf(options: HandlerOptions): Promise<ResolvedConfig | SwitchyardConfig> {
+  return options.config
+    ? Promise.resolve(options.config)
+    : loadConfigFromEnvironment(options.env ?? process.env);
 }
 
 export function createHandler(options: HandlerOptions = {}) {
@@ -71,7 +67,7 @@ export function createHandler(options: HandlerOptions = {}) {
     event: RetireEvent = {},
     context?: LambdaContext,
   ): Promise<RetireReport> {
-    yard ??= configFrom(options).then((config) =>
+    yard ??= configOf(options).then((config) =>
       createSwitchyard({
         config,
         ...(options.clients ? { clients: options.clients } : {}),

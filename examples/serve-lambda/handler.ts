@@ -21,7 +21,7 @@ import {
   type ControlPlane,
   createControlPlane,
   createSwitchyard,
-  loadConfig,
+  loadConfigFromEnvironment,
   loadCredentials,
   type ResolvedConfig,
   type SwitchyardConfig,
@@ -53,19 +53,15 @@ export interface HandlerOptions {
   clients?: Clients;
 }
 
-async function configOf(options: HandlerOptions): Promise<ResolvedConfig | SwitchyardConfig> {
-  if (options.config) return options.config;
-  const env = options.env ?? process.env;
-  if (env.SWITCHYARD_CONFIG_JSON) return JSON.parse(env.SWITCHYARD_CONFIG_JSON) as SwitchyardConfig;
-  const { config } = await loadConfig({
-    ...(env.SWITCHYARD_CONFIG ? { path: env.SWITCHYARD_CONFIG } : {}),
-    ...(env.LAMBDA_TASK_ROOT ? { cwd: env.LAMBDA_TASK_ROOT } : {}),
-  });
-  return config;
-}
-
 /** Headers a function URL sets or that describe the hop, not the request. */
 const HOP = new Set(["host", "content-length", "connection", "x-forwarded-for"]);
+
+/** The config given, else the one the function's environment names (see the module comment). */
+function configOf(options: HandlerOptions): Promise<ResolvedConfig | SwitchyardConfig> {
+  return options.config
+    ? Promise.resolve(options.config)
+    : loadConfigFromEnvironment(options.env ?? process.env);
+}
 
 export function createHandler(options: HandlerOptions = {}) {
   // built on the first invocation and reused while the execution environment stays warm

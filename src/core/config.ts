@@ -12,6 +12,7 @@ import {
   configInvalid,
   formatConfigPath,
   type ResolvedConfig,
+  type SwitchyardConfig,
 } from "./config-schema.js";
 import { ConfigError, isSwitchyardError } from "./errors.js";
 import { checkUserDataTemplate } from "./user-data.js";
@@ -212,6 +213,23 @@ async function checkTemplates(config: ResolvedConfig, cwd: string): Promise<Conf
  * name). Relative `userData` and `gates` paths are resolved against the file's folder; `${VAR}` in
  * strings (gate commands aside) is replaced from the environment (`substituteEnv`).
  */
+/**
+ * The config of a function or a container, from its environment: `SWITCHYARD_CONFIG_JSON` (the
+ * config as JSON), else the file `SWITCHYARD_CONFIG` names, else a `switchyard.config.*` in
+ * `LAMBDA_TASK_ROOT` (a Lambda's bundle) or the working directory. `createSwitchyard` takes it.
+ */
+export async function loadConfigFromEnvironment(
+  env: Record<string, string | undefined> = process.env,
+): Promise<ResolvedConfig | SwitchyardConfig> {
+  if (env.SWITCHYARD_CONFIG_JSON) return JSON.parse(env.SWITCHYARD_CONFIG_JSON) as SwitchyardConfig;
+  const { config } = await loadConfig({
+    env,
+    ...(env.SWITCHYARD_CONFIG ? { path: env.SWITCHYARD_CONFIG } : {}),
+    ...(env.LAMBDA_TASK_ROOT ? { cwd: env.LAMBDA_TASK_ROOT } : {}),
+  });
+  return config;
+}
+
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const cwd = resolve(options.cwd ?? process.cwd());
   let path: string;
